@@ -1,0 +1,34 @@
+# Two commands for a fresh machine: `make demo` (the main job) and `make test` (the whole suite).
+# Both create .venv and install on first use; later calls reuse it (re-installing only when
+# pyproject.toml changes). torch and torchvision are installed first, from their exact pins.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test ui lint bench-ingest clean-home
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vton demo
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+ui: $(STAMP)
+	$(BIN)/vton ui
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench-ingest: $(STAMP)
+	$(BIN)/python -m benchmarks.ingest.run
+
+clean-home:
+	rm -rf .vton

@@ -1,0 +1,1 @@
+"""Image, video and efficiency metrics over tensors and folders (no Dagster)."""

@@ -1,0 +1,1 @@
+"""Dagster wiring: the Definitions object, resources, partitions, sensors, jobs."""

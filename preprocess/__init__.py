@@ -1,0 +1,1 @@
+"""Data preparation library: dataset readers, safe decoding, manifests, the synthetic demo generator."""

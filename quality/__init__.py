@@ -1,0 +1,1 @@
+"""great-expectations suites and the plain results Dagster asset checks are built from."""

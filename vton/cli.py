@@ -1,0 +1,186 @@
+"""The `vton` command line: datasets, weights, the demo and the Dagster UI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from vton.home import VtonHome
+from vton.weights.commands import weights_group
+
+
+class UserError(click.ClickException):
+    """A problem the user can fix: printed as one line, exit code 1, no traceback."""
+
+
+def _parse_size(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)[xX](\d+)", value.strip())
+    if not match:
+        raise click.BadParameter(f"{value!r} is not HxW, e.g. 512x384")
+    h, w = int(match.group(1)), int(match.group(2))
+    if h < 32 or w < 24:
+        raise click.BadParameter(f"{value!r} is too small: at least 32x24")
+    return h, w
+
+
+def _echo_json_last(obj: dict) -> None:
+    click.echo(json.dumps(obj, sort_keys=True, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vton-pipeline")
+def main() -> None:
+    """vton-pipeline: try-on datasets in, shards, models and evaluation results out.
+
+    Everything is written under VTON_HOME (default: .vton/ in the repository root).
+    """
+
+
+@main.group("data")
+def data_group() -> None:
+    """Generate, register and ingest try-on datasets."""
+
+
+@data_group.command("synth")
+@click.option("--layout", type=click.Choice(["vitonhd", "dresscode", "vvt"]), required=True)
+@click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Pairs for image layouts, clips for vvt.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--size", default="512x384", show_default=True, help="Image size HxW.")
+def synth_command(layout: str, samples: int, out: Path, seed: int, size: str) -> None:
+    """Write a synthetic try-on dataset in a real dataset's file layout, with exact ground truth."""
+    from preprocess.synthetic import generate_dataset
+
+    report = generate_dataset(layout, samples, out, seed=seed, size=_parse_size(size), progress=True)
+    click.echo(
+        f"wrote {report.samples} {layout} samples to {report.out} in {report.seconds:.1f}s "
+        f"(ground truth: {report.truth_path})"
+    )
+
+
+@data_group.command("register")
+@click.argument("name")
+@click.argument("root", type=click.Path(path_type=Path))
+@click.option("--layout", default="auto", show_default=True, help="A reader name, or auto-detect.")
+def register_command(name: str, root: Path, layout: str) -> None:
+    """Record a dataset so the platform (and its Dagster sensor) tracks it."""
+    entry = _register(name, root, layout)
+    click.echo(f"registered {entry.name}: {entry.root} (layout {entry.layout})")
+
+
+def _register(name: str, root: Path, layout: str):
+    from preprocess.dataset_registry import DatasetRegistry, DatasetRegistryError
+    from preprocess.formats import READERS, LayoutError, detect_layout
+
+    if layout != "auto" and layout not in READERS:
+        raise UserError(f"unknown layout {layout!r}; choose one of: auto, {', '.join(sorted(READERS))}")
+    try:
+        if layout == "auto" and Path(root).is_dir():
+            detect_layout(Path(root))  # fail now, with the reader's advice, rather than in the asset
+        return DatasetRegistry().register(name, root, layout)
+    except (DatasetRegistryError, LayoutError) as exc:
+        raise UserError(str(exc)) from None
+
+
+@data_group.command("ingest")
+@click.argument("root", type=click.Path(path_type=Path))
+@click.option("--name", default=None, help="Dataset name (default: the folder's name).")
+@click.option("--layout", default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line (samples, quarantined, manifest).")
+def ingest_command(root: Path, name: str | None, layout: str, as_json: bool) -> None:
+    """Register ROOT and build its raw manifest through Dagster; print a summary."""
+    name = name or re.sub(r"[^A-Za-z0-9_\-]", "_", Path(root).resolve().name)
+    entry = _register(name, root, layout)
+    summary = _materialize(entry.name)
+    _print_manifest_table([summary])
+    if as_json:
+        _echo_json_last(summary)
+
+
+def _materialize(name: str) -> dict:
+    from orchestration.runs import ManifestRunError, materialize_manifest
+
+    try:
+        return materialize_manifest(name)
+    except ManifestRunError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _print_manifest_table(summaries: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="raw manifests")
+    for col in ("dataset", "layout", "candidates", "samples", "quarantined", "version", "seconds"):
+        table.add_column(col, justify="right" if col in ("candidates", "samples", "quarantined") else "left")
+    for s in summaries:
+        table.add_row(
+            str(s["dataset"]), str(s["layout"]), str(s["candidates"]), str(s["samples"]),
+            str(s["quarantined"]), str(s["dataset_version"]), f"{float(s['seconds']):.2f}",
+        )
+    Console(stderr=False).print(table)
+    for s in summaries:
+        for warning in s.get("warnings") or []:
+            click.echo(f"warning ({s['dataset']}): {warning}")
+        for reason, count in (s.get("quarantine_reasons") or {}).items():
+            click.echo(f"quarantined ({s['dataset']}): {count} x {reason}")
+
+
+@data_group.command("list")
+def list_command() -> None:
+    """Show registered datasets and their latest manifest."""
+    from preprocess.dataset_registry import DatasetRegistry
+    from preprocess.manifest import SUMMARY_FILE
+
+    home = VtonHome.from_env()
+    datasets = DatasetRegistry(home).all()
+    if not datasets:
+        click.echo("no datasets registered; run: vton data register NAME ROOT")
+        return
+    for name, entry in datasets.items():
+        summary_path = home.manifest_dir(name) / SUMMARY_FILE
+        built = json.loads(summary_path.read_text()) if summary_path.exists() else None
+        state = (
+            f"{built['samples']} samples, {built['quarantined']} quarantined, version {built['dataset_version']}"
+            if built
+            else "no manifest yet (vton data ingest ROOT)"
+        )
+        click.echo(f"{name:20s} {entry.layout:12s} {entry.root}  [{state}]")
+
+
+@main.command("demo")
+@click.option("--samples", type=click.IntRange(min=4), default=48, show_default=True)
+def demo_command(samples: int) -> None:
+    """Generate the three demo datasets, ingest them through Dagster, print a summary."""
+    from vton.demo import run_demo
+
+    summaries = run_demo(samples=samples)
+    _print_manifest_table(summaries)
+    home = VtonHome.from_env()
+    click.echo(
+        f"\nEverything is under {home.root}. To see the asset graph, the runs and the checks in the Dagster UI:\n"
+        "  make ui        (then open http://127.0.0.1:3000)"
+    )
+
+
+@main.command("ui")
+@click.option("--port", type=int, default=3000, show_default=True)
+def ui_command(port: int) -> None:
+    """Start the Dagster UI (dagster dev) on this platform's instance under VTON_HOME."""
+    from orchestration.instance import prepare_dagster_home
+
+    prepare_dagster_home()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(port)])
+
+
+main.add_command(weights_group)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Warehouse tables (Parquet), DuckDB views and the papers' reference results."""
