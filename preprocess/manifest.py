@@ -60,11 +60,11 @@ def _probe_person(root: Path, sample: CanonicalSample, data: bytes | None, rel: 
     if sample.kind == "video" and not sample.frame_paths:
         if not rel.lower().endswith(VIDEO_SUFFIXES):
             raise BadImageError(f"video {rel!r} is not a video file ({', '.join(VIDEO_SUFFIXES)})")
-        info = probe_video(root / rel)
+        info = probe_video(root / rel, name=rel)
         return ImageInfo(format=info.codec or "video", mode="RGB", width=info.width, height=info.height,
                          normalisations=[])
     assert data is not None
-    return probe_image_bytes(data, rel)
+    return probe_image_bytes(data, rel, role="person image")
 
 
 def probe_sample(root: Path, sample: CanonicalSample) -> tuple[dict | None, QuarantineRow | None]:
@@ -92,10 +92,9 @@ def probe_sample(root: Path, sample: CanonicalSample) -> tuple[dict | None, Quar
             if rel == person_rel:
                 person_info = _probe_person(root, sample, data, rel)
             elif rel == sample.garment_path:
-                garment_info = probe_image_bytes(data, rel)
+                garment_info = probe_image_bytes(data, rel, role="garment image")
         except (BadImageError, BadVideoError) as exc:
-            role = "person" if rel == person_rel else "garment"
-            return quarantine(rel, f"{role}: {exc.reason}")
+            return quarantine(rel, exc.reason)
     main = person_info or garment_info
     assert main is not None  # a sample has a person or a garment (CanonicalSample.validate)
     row = {
@@ -131,7 +130,7 @@ def probe_sample(root: Path, sample: CanonicalSample) -> tuple[dict | None, Quar
 def _video_frames(root: Path, sample: CanonicalSample) -> int:
     if sample.kind != "video" or not sample.person_path:
         return 1
-    return probe_video(root / sample.person_path).frames
+    return probe_video(root / sample.person_path, name=sample.person_path).frames
 
 
 def _normalisations(person: ImageInfo | None, garment: ImageInfo | None, sample: CanonicalSample) -> list[str]:

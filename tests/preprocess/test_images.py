@@ -1,0 +1,285 @@
+"""Safe image probing and decoding against the bad-input corpus, hand-made edge cases and real photographs."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from io import BytesIO
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from fixtures.bad_inputs import QUADRANT_COLOURS, BadCase, reference_rgb, write_bad_image_corpus
+from PIL import Image, ImageFile, ImageOps
+
+from preprocess.images import (
+    NORMALISATION_CODES,
+    BadImageError,
+    decode_image,
+    decode_label_map,
+    probe_image_bytes,
+)
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> list[BadCase]:
+    return write_bad_image_corpus(tmp_path_factory.mktemp("bad_inputs"))
+
+
+def _encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def _documented(code: str) -> bool:
+    if code in NORMALISATION_CODES:
+        return True
+    head = code.split(":", 1)[0]
+    return any(key.startswith(head + ":<") for key in NORMALISATION_CODES)
+
+
+def test_corpus_names_are_unique_and_outcomes_valid(corpus):
+    assert len({case.name for case in corpus}) == len(corpus)
+    assert {case.expected for case in corpus} == {"quarantine", "normalise"}
+    for case in corpus:
+        assert case.path.is_file()
+        assert (case.display is not None) == (case.expected == "normalise"), case.name
+
+
+def test_probe_gives_documented_outcome(corpus):
+    for case in corpus:
+        data = case.path.read_bytes()
+        if case.expected == "quarantine" and case.caught_by == "probe":
+            with pytest.raises(BadImageError) as caught:
+                probe_image_bytes(data, f"train/image/{case.path.name}")
+            reason = caught.value.reason
+            assert case.expect in reason, (case.name, reason)
+            assert f"'train/image/{case.path.name}'" in reason, reason  # names the file
+            assert ": " in reason and len(reason) < 300, reason  # one sentence ending in the fix
+            continue
+        info = probe_image_bytes(data, case.path.name)
+        assert all(_documented(code) for code in info.normalisations), (case.name, info.normalisations)
+        if case.expected == "normalise":
+            assert case.expect in info.normalisations, (case.name, info.normalisations)
+            assert (info.width, info.height) == case.size, case.name
+
+
+def test_decode_gives_documented_outcome(corpus):
+    for case in corpus:
+        if case.expected == "quarantine":
+            with pytest.raises(BadImageError) as caught:
+                decode_image(case.path, case.path.name)
+            assert case.expect in caught.value.reason, (case.name, caught.value.reason)
+            assert case.path.name in caught.value.reason
+            continue
+        pixels = decode_image(case.path)
+        assert pixels.dtype == np.uint8 and pixels.shape == case.display.shape, (case.name, pixels.shape)
+        error = np.abs(pixels.astype(int) - case.display.astype(int))
+        # Lossless cases match exactly; JPEG ones only blur the quadrant edges (chroma subsampling).
+        assert error.mean() < 3.0, (case.name, error.mean())
+        assert np.median(error) <= 2, case.name
+
+
+def test_probe_and_decode_agree_on_size(corpus):
+    for case in corpus:
+        if case.expected == "quarantine" and case.caught_by == "probe":
+            continue
+        data = case.path.read_bytes()
+        info = probe_image_bytes(data, case.path.name)
+        try:
+            pixels = decode_image(data, case.path.name)
+        except BadImageError:
+            assert case.caught_by == "decode", case.name
+            continue
+        assert pixels.shape == (info.height, info.width, 3), case.name
+
+
+def test_cmyk_decodes_close_to_rgb_original(corpus):
+    cmyk_cases = [case for case in corpus if case.expect == "cmyk_to_rgb"]
+    assert len(cmyk_cases) == 2
+    original = reference_rgb()
+    h, w = original.shape[0] // 2, original.shape[1] // 2
+    for case in cmyk_cases:
+        pixels = decode_image(case.path)
+        quadrants = [pixels[:h, :w], pixels[:h, w:], pixels[h:, :w], pixels[h:, w:]]
+        for quadrant, colour in zip(quadrants, QUADRANT_COLOURS, strict=True):
+            assert np.abs(quadrant.reshape(-1, 3).mean(axis=0) - colour).max() < 6, case.name
+        # OpenCV's libjpeg path is an independent decoder: both must show the same colours.
+        other = cv2.imdecode(np.frombuffer(case.path.read_bytes(), np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
+        assert np.abs(other.astype(int) - pixels.astype(int)).mean() < 3, case.name
+
+
+def test_adobe_marker_presence_is_what_distinguishes_the_two_cmyk_cases(corpus):
+    with_marker = next(case for case in corpus if case.name == "cmyk_adobe_jpg").path.read_bytes()
+    without = next(case for case in corpus if case.name == "cmyk_no_app14_jpg").path.read_bytes()
+    assert b"Adobe" in with_marker and b"Adobe" not in without
+    assert Image.open(BytesIO(with_marker)).info.get("adobe") is not None
+    assert Image.open(BytesIO(without)).info.get("adobe") is None
+
+
+def test_16bit_is_scaled_not_clipped():
+    values = np.array([[0, 65535, 128 * 257, 257, 1000, 65534]], np.uint16)
+    data = _encode(Image.fromarray(values), "PNG")
+    info = probe_image_bytes(data, "depth16.png")
+    assert info.mode.startswith("I;16") and "16bit_to_8bit" in info.normalisations
+    gray = decode_image(data, "depth16.png")[0, :, 0]
+    assert gray[0] == 0 and gray[1] == 255 and gray[2] == 128 and gray[3] == 1
+    assert gray[4] <= 4  # clipping would give 255
+    assert gray[5] == 255
+    assert (decode_image(data)[0, :, 0] == decode_image(data)[0, :, 2]).all()
+
+
+def test_rgb_16bit_png_is_reported_from_its_header():
+    ramp = (np.arange(256, dtype=np.uint16) * 257).reshape(16, 16)
+    ok, encoded = cv2.imencode(".png", np.dstack([ramp, ramp, np.full_like(ramp, 65535)]))
+    assert ok
+    info = probe_image_bytes(encoded.tobytes(), "rgb16.png")
+    assert info.mode == "RGB" and info.normalisations == ["16bit_to_8bit"]
+    pixels = decode_image(encoded.tobytes(), "rgb16.png")
+    assert (pixels[:, :, 0] == 255).all()  # OpenCV wrote BGR: the constant channel is red
+    assert (pixels[:, :, 2].ravel() == np.arange(256)).all()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pil_exif_transpose(orientation):
+    stored = np.random.default_rng(orientation).integers(0, 256, (6, 10, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _encode(Image.fromarray(stored), "PNG", exif=exif.tobytes())
+    info = probe_image_bytes(data, "o.png")
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(BytesIO(data))).convert("RGB"))
+    assert (info.height, info.width) == expected.shape[:2]
+    assert (f"exif_transpose:{orientation}" in info.normalisations) == (orientation != 1)
+    assert np.array_equal(decode_image(data, "o.png"), expected)
+
+
+def test_png_exif_after_image_data_is_read_without_decoding(monkeypatch):
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    plain = _encode(Image.fromarray(reference_rgb(20, 10)), "PNG")
+    iend = plain.rindex(b"IEND") - 4
+    data = plain[:iend] + _png_chunk(b"eXIf", exif.tobytes()) + plain[iend:]
+    assert data.index(b"eXIf") > data.index(b"IDAT")
+    monkeypatch.setattr(ImageFile.ImageFile, "load", _refuse_decode)
+    info = probe_image_bytes(data, "late_exif.png")
+    assert info.normalisations == ["exif_transpose:8"] and (info.width, info.height) == (10, 20)
+
+
+def test_corrupt_exif_counts_as_orientation_1():
+    plain = _encode(Image.fromarray(reference_rgb(20, 10)), "PNG")
+    iend = plain.rindex(b"IEND") - 4
+    data = plain[:iend] + _png_chunk(b"eXIf", b"garbage, not a TIFF header") + plain[iend:]
+    info = probe_image_bytes(data, "bad_exif.png")
+    assert info.normalisations == [] and (info.width, info.height) == (20, 10)
+    assert np.array_equal(decode_image(data, "bad_exif.png"), reference_rgb(20, 10))
+
+
+def _refuse_decode(self, *args, **kwargs):
+    raise AssertionError("the probe decoded pixel data")
+
+
+def test_probe_never_decodes_pixels(corpus, monkeypatch, realdata_or_none):
+    monkeypatch.setattr(ImageFile.ImageFile, "load", _refuse_decode)
+    monkeypatch.setattr(Image.Image, "load", _refuse_decode)
+    files = [
+        case.path for case in corpus if not (case.expected == "quarantine" and case.caught_by == "probe")
+    ]
+    files += realdata_or_none
+    for path in files:
+        probe_image_bytes(path.read_bytes(), path.name)
+    with pytest.raises(AssertionError, match="decoded pixel data"):  # the patch is effective
+        decode_image(files[0])
+
+
+@pytest.fixture()
+def realdata_or_none() -> list[Path]:
+    photos = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "photos"
+    if not photos.is_dir():
+        return []
+    return sorted(p for p in photos.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def test_real_photos_probe_and_decode_to_probed_size(realdata):
+    photos = sorted(p for p in realdata.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+    assert photos, f"no photographs under {realdata}"
+    for path in photos:
+        info = probe_image_bytes(path.read_bytes(), path.name)
+        pixels = decode_image(path)
+        assert pixels.dtype == np.uint8 and pixels.shape == (info.height, info.width, 3), path
+        reference = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+        assert np.array_equal(pixels, reference), path
+
+
+def test_jpeg_trailer_after_end_marker_is_accepted():
+    jpeg = _encode(Image.fromarray(reference_rgb()), "JPEG")
+    trailer = bytes(np.random.default_rng(3).integers(0, 256, 5000, dtype=np.uint8)).replace(b"\xff\xd9", b"")
+    info = probe_image_bytes(jpeg + b"ftypmp42" + trailer, "motion_photo.jpg")
+    assert (info.width, info.height) == (96, 64)
+
+
+def test_end_marker_inside_header_does_not_hide_truncation():
+    noisy = np.random.default_rng(5).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    jpeg = _encode(Image.fromarray(noisy), "JPEG")
+    # A comment segment holding an embedded thumbnail's end marker, as EXIF thumbnails do.
+    comment = b"\xff\xfe" + struct.pack(">H", 2 + 6) + b"\xff\xd8\x00\x00\xff\xd9"
+    with_thumbnail = jpeg[:2] + comment + jpeg[2:]
+    assert probe_image_bytes(with_thumbnail, "ok.jpg").width == 64
+    with pytest.raises(BadImageError, match="no end-of-image marker"):
+        probe_image_bytes(with_thumbnail[: len(with_thumbnail) // 2], "cut.jpg")
+    with pytest.raises(BadImageError, match="ends inside its header"):
+        probe_image_bytes(jpeg[:40], "header_cut.jpg")
+
+
+def test_pixel_limit_is_configurable():
+    data = _encode(Image.fromarray(reference_rgb(100, 60)), "PNG")
+    assert probe_image_bytes(data, "a.png").width == 100
+    for call in (
+        lambda: probe_image_bytes(data, "a.png", max_pixels=5000),
+        lambda: decode_image(data, max_pixels=5000),
+    ):
+        with pytest.raises(BadImageError, match=r"100x60 = 6000 pixels, above the limit of 5000"):
+            call()
+
+
+def test_role_and_missing_file_are_named(tmp_path):
+    with pytest.raises(BadImageError, match=r"^garment image 'cloth/x\.jpg' is empty"):
+        probe_image_bytes(b"", "cloth/x.jpg", role="garment image")
+    with pytest.raises(BadImageError, match="does not exist") as caught:
+        decode_image(tmp_path / "gone.jpg", "gone.jpg")
+    assert caught.value.name == "gone.jpg"
+
+
+def test_heic_and_unknown_bytes_get_specific_reasons():
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 40
+    with pytest.raises(BadImageError, match="HEIF/HEIC"):
+        probe_image_bytes(heic, "IMG_0001.jpg")
+    with pytest.raises(BadImageError, match="match no supported format"):
+        probe_image_bytes(b"\x00\x01\x02\x03\xfe\xfd" * 10, "blob.png")
+
+
+def test_label_map_keeps_palette_indices():
+    indices = (np.arange(20 * 12) % 20).reshape(12, 20).astype(np.uint8)
+    palette_map = Image.fromarray(indices, "P")
+    palette_map.putpalette(np.random.default_rng(0).integers(0, 256, 768, dtype=np.uint8).tobytes())
+    data = _encode(palette_map, "PNG")
+    assert np.array_equal(decode_label_map(data, "parse.png"), indices)
+    assert np.array_equal(decode_label_map(_encode(Image.fromarray(indices), "PNG"), "l.png"), indices)
+    small16 = _encode(Image.fromarray(indices.astype(np.uint16)), "PNG")
+    assert np.array_equal(decode_label_map(small16, "l16.png"), indices)
+
+
+def test_label_map_refuses_colour_and_wide_values():
+    colour = _encode(Image.fromarray(reference_rgb(8, 8)), "PNG")
+    with pytest.raises(BadImageError, match="RGB colour image, not a map of class indices"):
+        decode_label_map(colour, "parse/0001.png")
+    wide = _encode(Image.fromarray(np.full((4, 4), 300, np.uint16)), "PNG")
+    with pytest.raises(BadImageError, match="label values up to 300"):
+        decode_label_map(wide, "parse/0002.png")
