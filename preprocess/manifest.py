@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -167,6 +168,14 @@ def _local_map(fn: Callable, chunks: list, root: str, on_done: Callable | None =
     return results
 
 
+def reason_kind(reason: str) -> str:
+    """A reason without its file names, line numbers and advice, to count quarantine rows by cause."""
+    text = re.sub(r"^[^\s:]+:\d+:\s*", "", reason)  # "train_pairs.txt:12: " location prefix
+    text = re.sub(r"'[^']*'|\S+/\S+", "…", text)  # quoted names and paths
+    text = re.sub(r"\d+", "N", text)
+    return text.split(";")[0].strip()
+
+
 def dataset_version(rows: list[dict]) -> str:
     """A short id of the manifest's content: changes when any sample or any file byte changes."""
     digest = hashlib.sha256()
@@ -234,7 +243,7 @@ def build_manifest(
     atomic_files.write_parquet(quarantine_path, pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA))
     reasons: dict[str, int] = {}
     for q in quarantine:
-        key = f"{q['stage']}: {q['reason'].split(':')[0]}"
+        key = f"{q['stage']}: {reason_kind(q['reason'])}"
         reasons[key] = reasons.get(key, 0) + 1
     result = ManifestResult(
         dataset=dataset,

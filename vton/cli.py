@@ -176,6 +176,7 @@ def ui_command(port: int) -> None:
     from orchestration.instance import prepare_dagster_home
 
     prepare_dagster_home()
+    os.environ["TMPDIR"] = str(VtonHome.from_env().tmp)  # dagster dev's sockets and workspace file
     dagster = Path(sys.executable).with_name("dagster")
     os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(port)])
 

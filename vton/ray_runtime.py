@@ -8,6 +8,8 @@ many cores ran it.
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -20,10 +22,12 @@ R = TypeVar("R")
 def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> dict[str, Any]:
     """Start (or connect to) Ray once per process; return a description of what is running."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if not address:
+        _local_auth_token()  # before Ray reads its config
     import ray
 
     if not ray.is_initialized():
-        address = address or os.environ.get("RAY_ADDRESS") or None
         if address:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         else:
@@ -41,6 +45,22 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> dict[
         "cpus": int(resources.get("CPU", 0)),
         "gpus": int(resources.get("GPU", 0)),
     }
+
+
+def _local_auth_token() -> None:
+    """Keep Ray's auth token under VTON_HOME/ray (Ray would otherwise create ~/.ray/auth_token)."""
+    if os.environ.get("RAY_AUTH_MODE") or os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return  # the user configured Ray's authentication: respect it
+    token_path = VtonHome.from_env().ray / "auth_token"
+    if not token_path.exists():
+        token_path.write_text(secrets.token_hex(32))
+        token_path.chmod(0o600)
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(token_path)
+    if "ray" in sys.modules:  # Ray read its config at import: make it see the new mode, as Ray itself does
+        from ray._raylet import Config
+
+        Config.initialize("")
 
 
 def ray_map(

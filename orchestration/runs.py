@@ -1,0 +1,94 @@
+"""Run the ingest job from Python (the CLI and `make demo`): through Dagster, so every run shows in its UI.
+
+`materialize_manifest` executes `ingest_job` in this process for one dataset partition against the
+persistent instance, and turns a failed run or a failed blocking check into one readable error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from dagster import DagsterInstance
+
+from assets.sources import raw_manifest
+from orchestration.definitions import defs
+from orchestration.instance import get_instance
+from orchestration.partitions import datasets_partitions
+from preprocess.dataset_registry import DatasetRegistry, DatasetRegistryError
+
+INGEST_JOB = "ingest_job"
+
+
+class ManifestRunError(RuntimeError):
+    """The ingest run for a dataset failed or one of its blocking checks did not pass."""
+
+
+def _plain(value: dg.MetadataValue) -> Any:
+    """A metadata value as plain JSON-able data (paths become strings)."""
+    raw = value.value
+    return str(raw) if not isinstance(raw, (int, float, str, bool, list, dict, type(None))) else raw
+
+
+def _step_failure_reason(event: dg.DagsterEvent) -> str:
+    """Why a step failed: the description of a raised dg.Failure, else the root cause of the error."""
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else "unknown error"
+
+
+def _failure_message(dataset: str, result: dg.ExecuteInProcessResult) -> str:
+    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    if failed_checks:
+        parts = []
+        for evaluation in failed_checks:
+            examples = evaluation.metadata.get("examples")
+            count = evaluation.metadata.get("unexpected_count")
+            detail = f"{count.value} unexpected" if count is not None else "failed"
+            if examples is not None and examples.value:
+                detail += f", e.g. {'; '.join(map(str, examples.value[:3]))}"
+            parts.append(f"{evaluation.check_name} ({detail})")
+        return (
+            f"the manifest of dataset {dataset!r} failed blocking check(s): {'; '.join(parts)}. "
+            "Fix those samples in the dataset (or its reader) and ingest again; the run is in the Dagster UI "
+            f"(run {result.run_id})."
+        )
+    failures = result.get_step_failure_events()
+    reasons = "; ".join(f"{event.step_key}: {_step_failure_reason(event)}" for event in failures)
+    return (
+        f"ingesting dataset {dataset!r} failed: {reasons or 'the run did not succeed'} (run {result.run_id})"
+    )
+
+
+def materialize_manifest(dataset: str, instance: DagsterInstance | None = None) -> dict[str, Any]:
+    """Materialize raw_manifest for one registered dataset through Dagster; return its metadata as a dict.
+
+    Raises ManifestRunError naming the dataset and the failed step or check when the run does not succeed.
+    """
+    try:
+        DatasetRegistry().get(dataset)
+    except DatasetRegistryError as exc:
+        raise ManifestRunError(str(exc)) from None
+    instance = instance or get_instance()
+    if not instance.has_dynamic_partition(datasets_partitions.name, dataset):
+        instance.add_dynamic_partitions(datasets_partitions.name, [dataset])
+    result = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+        instance=instance,
+        partition_key=dataset,
+        raise_on_error=False,
+        tags={"vton/trigger": "materialize_manifest"},
+    )
+    if not result.success:
+        raise ManifestRunError(_failure_message(dataset, result))
+    (materialization,) = result.asset_materializations_for_node(raw_manifest.op.name)
+    summary = {
+        key: _plain(value)
+        for key, value in materialization.metadata.items()
+        if not key.startswith("dagster/") and not isinstance(value, dg.MarkdownMetadataValue)
+    }
+    summary["run_id"] = result.run_id
+    return summary
