@@ -64,7 +64,9 @@ def _failure_message(dataset: str, result: dg.ExecuteInProcessResult) -> str:
     )
 
 
-def materialize_manifest(dataset: str, instance: DagsterInstance | None = None) -> dict[str, Any]:
+def materialize_manifest(
+    dataset: str, instance: DagsterInstance | None = None, console_log_level: str = "WARNING"
+) -> dict[str, Any]:
     """Materialize raw_manifest for one registered dataset through Dagster; return its metadata as a dict.
 
     Raises ManifestRunError naming the dataset and the failed step or check when the run does not succeed.
@@ -81,6 +83,8 @@ def materialize_manifest(dataset: str, instance: DagsterInstance | None = None) 
         partition_key=dataset,
         raise_on_error=False,
         tags={"vton/trigger": "materialize_manifest"},
+        # The console shows warnings only; every event still lands in the instance for the Dagster UI.
+        run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
     )
     if not result.success:
         raise ManifestRunError(_failure_message(dataset, result))

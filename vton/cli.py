@@ -124,7 +124,7 @@ def _print_manifest_table(summaries: list[dict]) -> None:
             str(s["dataset"]), str(s["layout"]), str(s["candidates"]), str(s["samples"]),
             str(s["quarantined"]), str(s["dataset_version"]), f"{float(s['seconds']):.2f}",
         )
-    Console(stderr=False).print(table)
+    Console(width=max(Console().width, 120)).print(table)
     for s in summaries:
         for warning in s.get("warnings") or []:
             click.echo(f"warning ({s['dataset']}): {warning}")
