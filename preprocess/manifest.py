@@ -62,8 +62,9 @@ def _probe_person(root: Path, sample: CanonicalSample, data: bytes | None, rel: 
         if not rel.lower().endswith(VIDEO_SUFFIXES):
             raise BadImageError(f"video {rel!r} is not a video file ({', '.join(VIDEO_SUFFIXES)})")
         info = probe_video(root / rel, name=rel)
-        return ImageInfo(format=info.codec or "video", mode="RGB", width=info.width, height=info.height,
-                         normalisations=[])
+        return ImageInfo(
+            format=info.codec or "video", mode="RGB", width=info.width, height=info.height, normalisations=[]
+        )
     assert data is not None
     return probe_image_bytes(data, rel, role="person image")
 
@@ -84,7 +85,9 @@ def probe_sample(root: Path, sample: CanonicalSample) -> tuple[dict | None, Quar
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            return quarantine(rel, f"file {rel!r} disappeared after the dataset was listed; re-run the ingest")
+            return quarantine(
+                rel, f"file {rel!r} disappeared after the dataset was listed; re-run the ingest"
+            )
         except OSError as exc:
             return quarantine(rel, f"file {rel!r} cannot be read ({exc.strerror}); check its permissions")
         total += len(data)
@@ -134,12 +137,20 @@ def _video_frames(root: Path, sample: CanonicalSample) -> int:
     return probe_video(root / sample.person_path, name=sample.person_path).frames
 
 
-def _normalisations(person: ImageInfo | None, garment: ImageInfo | None, sample: CanonicalSample) -> list[str]:
+def _normalisations(
+    person: ImageInfo | None, garment: ImageInfo | None, sample: CanonicalSample
+) -> list[str]:
     notes = [f"person:{n}" for n in (person.normalisations if person else [])]
     notes += [f"garment:{n}" for n in (garment.normalisations if garment else [])]
-    if person and garment and sample.kind == "image" and (person.width, person.height) != (
-        garment.width,
-        garment.height,
+    if (
+        person
+        and garment
+        and sample.kind == "image"
+        and (person.width, person.height)
+        != (
+            garment.width,
+            garment.height,
+        )
     ):
         notes.append(
             f"size_mismatch:person_{person.height}x{person.width}_garment_{garment.height}x{garment.width}"

@@ -54,7 +54,9 @@ class CanonicalSample:
     person_path: str | None  # image or video file, or the frame folder of a video; None for garment-only
     garment_path: str | None  # in-shop garment image; None where the dataset has none (plain folders)
     pair_mode: str = "paired"
-    frame_paths: list[str] = field(default_factory=list)  # video frames in order; empty for images/video files
+    frame_paths: list[str] = field(
+        default_factory=list
+    )  # video frames in order; empty for images/video files
     annotations: dict[str, str] = field(default_factory=dict)  # ANNOTATION_KEYS -> relative path
     annotation_frames: dict[str, list[str]] = field(default_factory=dict)  # per-frame annotations (video)
     garment_id: str | None = None  # id of the garment (differs from the person's in unpaired pairs)

@@ -48,16 +48,35 @@ def data_group() -> None:
 
 @data_group.command("synth")
 @click.option("--layout", type=click.Choice(["vitonhd", "dresscode", "vvt"]), required=True)
-@click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Pairs for image layouts, clips for vvt.")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Pairs for image layouts, clips for vvt.",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--size", default="512x384", show_default=True, help="Image size HxW.")
-def synth_command(layout: str, samples: int, out: Path, seed: int, size: str) -> None:
+@click.option(
+    "--size", default=None, help="Image size HxW [default: 512x384; 256x192 for vvt, its native size]."
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes to render with."
+)
+@click.option("--overwrite", is_flag=True, help="Replace an earlier synthetic dataset in --out.")
+def synth_command(
+    layout: str, samples: int, out: Path, seed: int, size: str | None, workers: int, overwrite: bool
+) -> None:
     """Write a synthetic try-on dataset in a real dataset's file layout, with exact ground truth."""
     from preprocess.synthetic import generate_dataset
 
-    report = generate_dataset(layout, samples, out, seed=seed, size=_parse_size(size), progress=True)
+    hw = _parse_size(size) if size else ((256, 192) if layout == "vvt" else (512, 384))
+    try:
+        report = generate_dataset(
+            layout, samples, out, seed=seed, size=hw, progress=True, workers=workers, overwrite=overwrite
+        )
+    except (FileExistsError, ValueError) as exc:
+        raise UserError(str(exc)) from None
     click.echo(
         f"wrote {report.samples} {layout} samples to {report.out} in {report.seconds:.1f}s "
         f"(ground truth: {report.truth_path})"
@@ -92,7 +111,9 @@ def _register(name: str, root: Path, layout: str):
 @click.argument("root", type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="Dataset name (default: the folder's name).")
 @click.option("--layout", default="auto", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="End with one JSON line (samples, quarantined, manifest).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="End with one JSON line (samples, quarantined, manifest)."
+)
 def ingest_command(root: Path, name: str | None, layout: str, as_json: bool) -> None:
     """Register ROOT and build its raw manifest through Dagster; print a summary."""
     name = name or re.sub(r"[^A-Za-z0-9_\-]", "_", Path(root).resolve().name)
@@ -121,8 +142,13 @@ def _print_manifest_table(summaries: list[dict]) -> None:
         table.add_column(col, justify="right" if col in ("candidates", "samples", "quarantined") else "left")
     for s in summaries:
         table.add_row(
-            str(s["dataset"]), str(s["layout"]), str(s["candidates"]), str(s["samples"]),
-            str(s["quarantined"]), str(s["dataset_version"]), f"{float(s['seconds']):.2f}",
+            str(s["dataset"]),
+            str(s["layout"]),
+            str(s["candidates"]),
+            str(s["samples"]),
+            str(s["quarantined"]),
+            str(s["dataset_version"]),
+            f"{float(s['seconds']):.2f}",
         )
     Console(width=max(Console().width, 120)).print(table)
     for s in summaries:

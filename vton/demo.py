@@ -24,7 +24,7 @@ def _generate_once(layout: str, out: Path, samples: int, size: tuple[int, int]) 
     wanted = {"layout": layout, "samples": samples, "size": list(size), "seed": DEMO_SEED}
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         return
-    generate_dataset(layout, samples, out, seed=DEMO_SEED, size=size, progress=True)
+    generate_dataset(layout, samples, out, seed=DEMO_SEED, size=size, progress=True, overwrite=True)
     stamp.write_text(json.dumps(wanted))
 
 

@@ -49,7 +49,11 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> dict[
 
 def _local_auth_token() -> None:
     """Keep Ray's auth token under VTON_HOME/ray (Ray would otherwise create ~/.ray/auth_token)."""
-    if os.environ.get("RAY_AUTH_MODE") or os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+    if (
+        os.environ.get("RAY_AUTH_MODE")
+        or os.environ.get("RAY_AUTH_TOKEN")
+        or os.environ.get("RAY_AUTH_TOKEN_PATH")
+    ):
         return  # the user configured Ray's authentication: respect it
     token_path = VtonHome.from_env().ray / "auth_token"
     if not token_path.exists():

@@ -33,7 +33,16 @@ def ensure_dataset(root: Path, samples: int, size: tuple[int, int], seed: int = 
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         return
     print(f"generating {samples} VITON-HD samples at {size[0]}x{size[1]} into {root} (once) ...", flush=True)
-    generate_dataset("vitonhd", samples, root, seed=seed, size=size, progress=True)
+    generate_dataset(
+        "vitonhd",
+        samples,
+        root,
+        seed=seed,
+        size=size,
+        progress=True,
+        workers=os.cpu_count() or 1,
+        overwrite=True,
+    )
     stamp.write_text(json.dumps(wanted))
 
 
@@ -105,8 +114,10 @@ def main() -> None:
     out = bench_dir / "ingest_result.json"
     out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
-    print(f"\nmanifest build {build_rate:.0f} samples/s vs read+hash {base_rate:.0f} samples/s: "
-          f"ratio {report['ratio']:.2f} (goal >= 0.8)")
+    print(
+        f"\nmanifest build {build_rate:.0f} samples/s vs read+hash {base_rate:.0f} samples/s: "
+        f"ratio {report['ratio']:.2f} (goal >= 0.8)"
+    )
 
 
 if __name__ == "__main__":
