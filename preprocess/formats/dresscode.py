@@ -24,8 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from preprocess.formats.collector import ResultCollector
-from preprocess.formats.listing import FolderIndex
-from preprocess.formats.pairs import ListLine, read_pairs_file, resolve_all
+from preprocess.formats.listing import FolderIndex, attach_annotations
+from preprocess.formats.pairs import ListLine, read_pairs_file, resolve_or_reject
 from preprocess.formats.paths import stem
 from preprocess.samples import CanonicalSample, ReadResult, make_sample_id
 
@@ -128,13 +128,14 @@ def _add_pair(
     category = CATEGORY_DIRS[folder]
     parts = (category, split, person_id) if mode == "paired" else (category, split, person_id, garment_id)
     sample_id = make_sample_id(*parts)
-    paths, reason = resolve_all(
+    paths = resolve_or_reject(
         index,
+        out,
         line,
+        sample_id,
         [(f"{folder}/images", person_entry, "person"), (f"{folder}/images", garment_entry, "garment")],
     )
-    if reason is not None:
-        out.reject(line.where, sample_id, reason)
+    if paths is None:
         return
     person, garment = paths
     sample = CanonicalSample(
@@ -158,16 +159,7 @@ def _add_pair(
         ("garment_mask", "masks", f"{garment_id}.png", garment_id),
         ("garment_mask", "cloth_mask", f"{garment_id}.png", garment_id),
     )
-    for key, sub, name, fallback in lookups:
-        if key in sample.annotations:
-            continue
-        found = index.find(f"{folder}/{sub}", (name,), fallback)
-        if found is not None:
-            sample.annotations[key] = found
-    if "parse" in sample.annotations:
-        sample.parse_labels = "atr"
-    if "pose" in sample.annotations:
-        sample.pose_format = "coco18"
-    if "densepose" in sample.annotations:
-        sample.densepose_format = "dp_index"
+    attach_annotations(
+        index, sample, folder, lookups, parse_labels="atr", pose_format="coco18", densepose_format="dp_index"
+    )
     out.add(sample)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from preprocess.formats.paths import display_name, is_utf8_name, stem
+from preprocess.samples import CanonicalSample
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -119,3 +121,32 @@ class FolderIndex:
                 if name not in listing.outside_links and is_utf8_name(name):
                     return posixpath.join(rel_dir, name) if rel_dir else name
         return None
+
+
+def attach_annotations(
+    index: FolderIndex,
+    sample: CanonicalSample,
+    base: str,
+    lookups: Iterable[tuple[str, str, str, str | None]],
+    *,
+    parse_labels: str | None = None,
+    pose_format: str | None = None,
+    densepose_format: str | None = None,
+) -> None:
+    """Attach the annotations a sample's dataset ships, where present, and the formats they come in.
+
+    `lookups` are `(key, folder under base, file name, stem fallback)` rows, tried in order; a key already
+    attached (by an earlier row) is not looked up again. A format is set only when its annotation was found.
+    """
+    for key, sub, name, fallback in lookups:
+        if key in sample.annotations:
+            continue
+        found = index.find(f"{base}/{sub}" if base else sub, (name,), fallback)
+        if found is not None:
+            sample.annotations[key] = found
+    if parse_labels is not None and "parse" in sample.annotations:
+        sample.parse_labels = parse_labels
+    if pose_format is not None and "pose" in sample.annotations:
+        sample.pose_format = pose_format
+    if densepose_format is not None and "densepose" in sample.annotations:
+        sample.densepose_format = densepose_format

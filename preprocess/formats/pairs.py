@@ -107,14 +107,28 @@ def resolve(
     return rel, None
 
 
-def resolve_all(
-    index: FolderIndex, line: ListLine, entries: list[tuple[str, str, str]]
-) -> tuple[list[str], str | None]:
-    """Resolve `(folder, entry, role)` triples in order: all paths, or `([], reason)` at the first failure."""
+def reject_malformed(out: ResultCollector, line: ListLine, expected: int, example: str) -> bool:
+    """Quarantine a line that cannot be a candidate (see `ListLine.problem`); True when it was rejected."""
+    problem = line.problem(expected, example)
+    if problem is not None:
+        out.reject(line.where, None, problem)
+    return problem is not None
+
+
+def resolve_or_reject(
+    index: FolderIndex,
+    out: ResultCollector,
+    line: ListLine,
+    sample_id: str,
+    entries: list[tuple[str, str, str]],
+) -> list[str] | None:
+    """Resolve `(folder, entry, role)` triples in order: all paths, or None once the first failure has
+    quarantined the sample with its reason."""
     paths: list[str] = []
     for folder, entry, role in entries:
         path, reason = resolve(index, folder, entry, role, line)
         if path is None:
-            return [], reason
+            out.reject(line.where, sample_id, reason or "")
+            return None
         paths.append(path)
-    return paths, None
+    return paths

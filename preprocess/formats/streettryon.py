@@ -27,8 +27,8 @@ import re
 from pathlib import Path
 
 from preprocess.formats.collector import ResultCollector
-from preprocess.formats.listing import IMAGE_SUFFIXES, FolderIndex
-from preprocess.formats.pairs import ListLine, read_pairs_file, resolve_all
+from preprocess.formats.listing import IMAGE_SUFFIXES, FolderIndex, attach_annotations
+from preprocess.formats.pairs import ListLine, read_pairs_file, reject_malformed, resolve_or_reject
 from preprocess.formats.paths import display_name, stem
 from preprocess.samples import CanonicalSample, ReadResult, make_sample_id
 
@@ -116,14 +116,11 @@ def _read_image_list(
     else:
         return
     for line in lines:
-        problem = line.problem(1, "000001.jpg")
-        if problem is not None:
-            out.reject(line.where, None, problem)
+        if reject_malformed(out, line, 1, "000001.jpg"):
             continue
         sample_id = make_sample_id(split, stem(line.fields[0]))
-        paths, reason = resolve_all(index, line, [(image_dir, line.fields[0], "person")])
-        if reason is not None:
-            out.reject(line.where, sample_id, reason)
+        paths = resolve_or_reject(index, out, line, sample_id, [(image_dir, line.fields[0], "person")])
+        if paths is None:
             continue
         sample = CanonicalSample(
             sample_id=sample_id,
@@ -151,9 +148,7 @@ def _read_pair(
     category: str,
     line: ListLine,
 ) -> None:
-    problem = line.problem(3, "0,000456.jpg,000123.jpg")
-    if problem is not None:
-        out.reject(line.where, None, problem)
+    if reject_malformed(out, line, 3, "0,000456.jpg,000123.jpg"):
         return
     garment_entry, person_entry = line.fields[1], line.fields[2]
     garment_id = stem(garment_entry)
@@ -169,11 +164,14 @@ def _read_pair(
         return
     garment_dir = street_dir if source == "street" else VITONHD_DIRS[source]
     person_dir = street_dir if target == "street" else VITONHD_DIRS["model"]
-    paths, reason = resolve_all(
-        index, line, [(person_dir, person_entry, "person"), (garment_dir, garment_entry, "garment")]
+    paths = resolve_or_reject(
+        index,
+        out,
+        line,
+        sample_id,
+        [(person_dir, person_entry, "person"), (garment_dir, garment_entry, "garment")],
     )
-    if reason is not None:
-        out.reject(line.where, sample_id, reason)
+    if paths is None:
         return
     sample = CanonicalSample(
         sample_id=sample_id,
@@ -195,11 +193,8 @@ def _read_pair(
 def _street_annotations(index: FolderIndex, base: str, split_dir: str, sample: CanonicalSample) -> None:
     """Attach the DensePose IUV and ATR parsing shipped for a street photo, where present."""
     person_id = stem(sample.person_path or "")
-    for key, sub in (("densepose", "densepose"), ("parse", "segm")):
-        found = index.find(_join(base, f"{split_dir}/{sub}"), (f"{person_id}.png",), person_id)
-        if found is not None:
-            sample.annotations[key] = found
-    if "parse" in sample.annotations:
-        sample.parse_labels = "atr"
-    if "densepose" in sample.annotations:
-        sample.densepose_format = "iuv"
+    name = f"{person_id}.png"
+    lookups = (("densepose", "densepose", name, person_id), ("parse", "segm", name, person_id))
+    attach_annotations(
+        index, sample, _join(base, split_dir), lookups, parse_labels="atr", densepose_format="iuv"
+    )

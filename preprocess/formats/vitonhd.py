@@ -23,8 +23,8 @@ import posixpath
 from pathlib import Path
 
 from preprocess.formats.collector import ResultCollector
-from preprocess.formats.listing import FolderIndex
-from preprocess.formats.pairs import ListLine, read_pairs_file, resolve_all
+from preprocess.formats.listing import FolderIndex, attach_annotations
+from preprocess.formats.pairs import ListLine, read_pairs_file, reject_malformed, resolve_or_reject
 from preprocess.formats.paths import stem
 from preprocess.samples import CanonicalSample, ReadResult, make_sample_id
 
@@ -57,19 +57,20 @@ class VitonHDReader:
 
 
 def _read_line(index: FolderIndex, out: ResultCollector, dataset: str, split: str, line: ListLine) -> None:
-    problem = line.problem(2, "00006_00.jpg 00006_00.jpg")
-    if problem is not None:
-        out.reject(line.where, None, problem)
+    if reject_malformed(out, line, 2, "00006_00.jpg 00006_00.jpg"):
         return
     person_entry, cloth_entry = line.fields
     person_id, cloth_id = stem(person_entry), stem(cloth_entry)
     paired = person_id == cloth_id
     sample_id = make_sample_id(split, person_id) if paired else make_sample_id(split, person_id, cloth_id)
-    paths, reason = resolve_all(
-        index, line, [(f"{split}/image", person_entry, "person"), (f"{split}/cloth", cloth_entry, "cloth")]
+    paths = resolve_or_reject(
+        index,
+        out,
+        line,
+        sample_id,
+        [(f"{split}/image", person_entry, "person"), (f"{split}/cloth", cloth_entry, "cloth")],
     )
-    if reason is not None:
-        out.reject(line.where, sample_id, reason)
+    if paths is None:
         return
     person, cloth = paths
     sample = CanonicalSample(
@@ -92,14 +93,13 @@ def _read_line(index: FolderIndex, out: ResultCollector, dataset: str, split: st
         ("agnostic", "agnostic-v3.2", f"{person_id}.jpg", person_id),
         ("skeleton", "openpose_img", f"{person_id}_rendered.png", None),
     )
-    for key, folder, name, fallback in lookups:
-        found = index.find(f"{split}/{folder}", (name,), fallback)
-        if found is not None:
-            sample.annotations[key] = found
-    if "parse" in sample.annotations:
-        sample.parse_labels = "cihp"
-    if "pose" in sample.annotations:
-        sample.pose_format = "body25"
-    if "densepose" in sample.annotations:
-        sample.densepose_format = "dp_segm_colormap"
+    attach_annotations(
+        index,
+        sample,
+        split,
+        lookups,
+        parse_labels="cihp",
+        pose_format="body25",
+        densepose_format="dp_segm_colormap",
+    )
     out.add(sample)

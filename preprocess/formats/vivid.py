@@ -23,8 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from preprocess.formats.collector import ResultCollector
-from preprocess.formats.listing import FolderIndex
-from preprocess.formats.pairs import ListLine, read_pairs_file, resolve_all
+from preprocess.formats.listing import FolderIndex, attach_annotations
+from preprocess.formats.pairs import ListLine, read_pairs_file, reject_malformed, resolve_or_reject
 from preprocess.formats.paths import stem
 from preprocess.samples import CanonicalSample, ReadResult, make_sample_id
 
@@ -58,21 +58,20 @@ class ViViDReader:
 def _read_line(
     index: FolderIndex, out: ResultCollector, dataset: str, folder: str, split: str, line: ListLine
 ) -> None:
-    problem = line.problem(2, "video1.mp4 cloth1.jpg")
-    if problem is not None:
-        out.reject(line.where, None, problem)
+    if reject_malformed(out, line, 2, "video1.mp4 cloth1.jpg"):
         return
     video_entry, garment_entry = line.fields
     video_id, garment_id = stem(video_entry), stem(garment_entry)
     category = CATEGORY_DIRS[folder]
     sample_id = make_sample_id(category, split, video_id, garment_id)
-    paths, reason = resolve_all(
+    paths = resolve_or_reject(
         index,
+        out,
         line,
+        sample_id,
         [(f"{folder}/videos", video_entry, "video"), (f"{folder}/images", garment_entry, "garment")],
     )
-    if reason is not None:
-        out.reject(line.where, sample_id, reason)
+    if paths is None:
         return
     video, garment = paths
     video_name, garment_name = video.rsplit("/", 1)[1], garment.rsplit("/", 1)[1]
@@ -93,10 +92,5 @@ def _read_line(
         ("skeleton", "dwpose", video_name, None),
         ("garment_mask", "cloth_mask", garment_name, garment_id),
     )
-    for key, sub, name, fallback in lookups:
-        found = index.find(f"{folder}/{sub}", (name,), fallback)
-        if found is not None:
-            sample.annotations[key] = found
-    if "densepose" in sample.annotations:
-        sample.densepose_format = "dp_segm_colormap"
+    attach_annotations(index, sample, folder, lookups, densepose_format="dp_segm_colormap")
     out.add(sample)

@@ -206,6 +206,64 @@ def _arm_point(j: np.ndarray, sho: int, elb: int, wri: int, t: float) -> np.ndar
     return j[elb] + (j[wri] - j[elb]) * (t - 1)
 
 
+def _limb_tube(
+    name: str,
+    sem: int,
+    material: str,
+    joints: tuple[np.ndarray, np.ndarray, np.ndarray],
+    radii: tuple[float, float, float],
+    lengths: tuple[float, float],
+    dps: tuple[int, int],
+    length: float,
+    flare: float,
+    group: str,
+    layer: float,
+    main: bool = False,
+) -> list[Piece]:
+    """A garment tube over a three-joint limb (sleeve or pant leg), `length` in segments (0..2).
+
+    The upper piece covers `min(length, 1)` of the first segment, flared by `flare` at a hem
+    above the middle joint; a lower piece over the second segment follows when `length > 1`.
+    """
+    a, b, c = joints
+    r0, r1, r2 = radii
+    len1, len2 = lengths
+    t1 = min(length, 1.0)
+    end1 = a + (b - a) * t1
+    hem_flare = flare if length < 1 else 0.0
+    pieces = [
+        Piece(
+            name=f"{name}_upper",
+            sem=sem,
+            dp=dps[0],
+            material=material,
+            frame=segment_frame(a, b, (r0 + r1) / 2, len1),
+            group=group,
+            layer=layer,
+            shapes=limb_shapes(a, end1, r0, _lerp(r0, r1, t1) + hem_flare, cap1=length > 1),
+            garment=material,
+            main=main,
+        )
+    ]
+    if length > 1:
+        end2 = b + (c - b) * (length - 1)
+        pieces.append(
+            Piece(
+                name=f"{name}_lower",
+                sem=sem,
+                dp=dps[1],
+                material=material,
+                frame=segment_frame(b, c, (r1 + r2) / 2, len2, offset=len1),
+                group=group,
+                layer=layer,
+                shapes=limb_shapes(b, end2, r1, _lerp(r1, r2, length - 1), cap1=False),
+                garment=material,
+                main=main,
+            )
+        )
+    return pieces
+
+
 def _torso_frame(skel: S.PosedSkeleton) -> Frame:
     d = skel.dims
     top, bottom = skel.to_view(np.array([[0, d.y_sho, 0], [0, d.y_hip, 0]]))[0]
@@ -291,37 +349,21 @@ def _upper_body(
             r_s = d.arm_r[0] + 0.05 + 0.5 * ease
             r_e = d.arm_r[1] + 0.045 + 0.5 * ease
             r_w = d.arm_r[2] + 0.04 + 0.4 * ease
-            t1 = min(spec.sleeve, 1.0)
-            end1 = v[sho] + (v[elb] - v[sho]) * t1
-            flare = 0.035 if spec.sleeve < 1 else 0.0
-            upper = Piece(
-                name=f"{role}:sleeve_{tag}_upper",
-                sem=sem,
-                dp=dp_up,
-                material=role,
-                frame=segment_frame(v[sho], v[elb], (r_s + r_e) / 2, d.upper_arm),
+            tube = _limb_tube(
+                f"{role}:sleeve_{tag}",
+                sem,
+                role,
+                (v[sho], v[elb], v[wri]),
+                (r_s, r_e, r_w),
+                (d.upper_arm, d.forearm),
+                (dp_up, dp_lo),
+                spec.sleeve,
+                flare=0.035,
                 group=f"arm_{tag}",
                 layer=2,
-                shapes=limb_shapes(v[sho], end1, r_s, _lerp(r_s, r_e, t1) + flare, cap1=spec.sleeve > 1),
-                garment=role,
             )
-            pieces.append(upper)
-            sleeve_pieces[side].append(upper.name)
-            if spec.sleeve > 1:
-                end2 = v[elb] + (v[wri] - v[elb]) * (spec.sleeve - 1)
-                lower = Piece(
-                    name=f"{role}:sleeve_{tag}_lower",
-                    sem=sem,
-                    dp=dp_lo,
-                    material=role,
-                    frame=segment_frame(v[elb], v[wri], (r_e + r_w) / 2, d.forearm, offset=d.upper_arm),
-                    group=f"arm_{tag}",
-                    layer=2,
-                    shapes=limb_shapes(v[elb], end2, r_e, _lerp(r_e, r_w, spec.sleeve - 1), cap1=False),
-                    garment=role,
-                )
-                pieces.append(lower)
-                sleeve_pieces[side].append(lower.name)
+            pieces.extend(tube)
+            sleeve_pieces[side].extend(p.name for p in tube)
     marks = [
         Landmark("neck", (0.0, d.y_neck + dip + 0.07, d.chest_b * 0.8), (torso.name,), "joint", (0, 0, 1))
     ]
@@ -487,39 +529,22 @@ def _lower(spec: GarmentSpec, skel: S.PosedSkeleton, role: str) -> GarmentBuild:
             r_h = d.leg_r[0] + 0.03 + spec.ease
             r_k = d.leg_r[1] + 0.05 + spec.ease
             r_a = d.leg_r[2] + 0.07 + 1.4 * spec.ease
-            t1 = min(spec.length, 1.0)
-            end1 = v[hip] + (v[kne] - v[hip]) * t1
-            flare = 0.04 if spec.length < 1 else 0.0
-            thigh = Piece(
-                name=f"{role}:leg_{tag}_upper",
-                sem=sem,
-                dp=dp_up,
-                material=role,
-                frame=segment_frame(v[hip], v[kne], (r_h + r_k) / 2, d.thigh),
+            tube = _limb_tube(
+                f"{role}:leg_{tag}",
+                sem,
+                role,
+                (v[hip], v[kne], v[ank]),
+                (r_h, r_k, r_a),
+                (d.thigh, d.shin),
+                (dp_up, dp_lo),
+                spec.length,
+                flare=0.04,
                 group=f"leg_{tag}",
                 layer=1,
-                shapes=limb_shapes(v[hip], end1, r_h, _lerp(r_h, r_k, t1) + flare, cap1=spec.length > 1),
-                garment=role,
                 main=True,
             )
-            pieces.append(thigh)
-            legs[side].append(thigh.name)
-            if spec.length > 1:
-                end2 = v[kne] + (v[ank] - v[kne]) * (spec.length - 1)
-                shin = Piece(
-                    name=f"{role}:leg_{tag}_lower",
-                    sem=sem,
-                    dp=dp_lo,
-                    material=role,
-                    frame=segment_frame(v[kne], v[ank], (r_k + r_a) / 2, d.shin, offset=d.thigh),
-                    group=f"leg_{tag}",
-                    layer=1,
-                    shapes=limb_shapes(v[kne], end2, r_k, _lerp(r_k, r_a, spec.length - 1), cap1=False),
-                    garment=role,
-                    main=True,
-                )
-                pieces.append(shin)
-                legs[side].append(shin.name)
+            pieces.extend(tube)
+            legs[side].extend(p.name for p in tube)
         for side, name, hip, kne, ank in (
             (1.0, "left", S.LHIP, S.LKNE, S.LANK),
             (-1.0, "right", S.RHIP, S.RKNE, S.RANK),
