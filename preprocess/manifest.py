@@ -113,6 +113,7 @@ def probe_sample(root: Path, sample: CanonicalSample) -> tuple[dict | None, Quar
         "garment_id": sample.garment_id,
         "frame_paths": list(sample.frame_paths),
         "annotations": sorted(sample.annotations.items()),
+        "annotation_frames": sorted((k, list(v)) for k, v in sample.annotation_frames.items()),
         "parse_labels": sample.parse_labels,
         "pose_format": sample.pose_format,
         "densepose_format": sample.densepose_format,

@@ -147,6 +147,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("garment_id", pa.string()),
         ("frame_paths", pa.list_(pa.string())),
         ("annotations", pa.map_(pa.string(), pa.string())),
+        ("annotation_frames", pa.map_(pa.string(), pa.list_(pa.string()))),
         ("parse_labels", pa.string()),
         ("pose_format", pa.string()),
         ("densepose_format", pa.string()),

@@ -12,33 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from preprocess.synthetic.skeleton import COCO18_FROM_BODY25
+from preprocess.annotators.pose_formats import BODY25_TO_OPENPOSE18, DRESSCODE_SPACE
+from preprocess.annotators.skeleton import OPENPOSE18_LIMBS, OPENPOSE_COLOURS
 
-DRESSCODE_SPACE = (384, 512)  # (W, H) of Dress Code keypoint coordinates
-OPENPOSE_COLOURS = (
-    (255, 0, 0),
-    (255, 85, 0),
-    (255, 170, 0),
-    (255, 255, 0),
-    (170, 255, 0),
-    (85, 255, 0),
-    (0, 255, 0),
-    (0, 255, 85),
-    (0, 255, 170),
-    (0, 255, 255),
-    (0, 170, 255),
-    (0, 85, 255),
-    (0, 0, 255),
-    (85, 0, 255),
-    (170, 0, 255),
-    (255, 0, 255),
-    (255, 0, 170),
-    (255, 0, 85),
-)
-COCO18_LIMBS = (
-    (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10),
-    (1, 11), (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17),
-)  # fmt: skip
 BODY25_LIMBS = (
     (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (8, 12), (12, 13),
     (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (14, 19), (19, 20), (14, 21), (11, 22),
@@ -49,7 +25,7 @@ MIN_CONFIDENCE = 0.1  # OpenPose's render threshold; unseen joints carry 0
 
 def coco18(body25: np.ndarray) -> np.ndarray:
     """COCO-18 (OpenPose-18) keypoints (18, 3) taken from BODY_25 ones (25, 3)."""
-    return np.asarray(body25)[list(COCO18_FROM_BODY25)]
+    return np.asarray(body25)[list(BODY25_TO_OPENPOSE18)]
 
 
 def _flat(points: np.ndarray) -> list[float]:
@@ -109,7 +85,7 @@ def render_skeleton(body25: np.ndarray, size: tuple[int, int], limbs: str = "coc
     h, w = size
     canvas = np.zeros((h, w, 3), np.uint8)
     points = coco18(body25) if limbs == "coco18" else np.asarray(body25)
-    pairs = COCO18_LIMBS if limbs == "coco18" else BODY25_LIMBS
+    pairs = OPENPOSE18_LIMBS if limbs == "coco18" else BODY25_LIMBS
     width = max(2, int(round(min(h, w) / 96)))
     for k, (a, b) in enumerate(pairs):
         if points[a, 2] < MIN_CONFIDENCE or points[b, 2] < MIN_CONFIDENCE:

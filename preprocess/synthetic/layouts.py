@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from preprocess.annotators.densepose_codec import encode_dp_segm
 from preprocess.synthetic import keypoints as K
 from preprocess.synthetic import labels as L
 from preprocess.synthetic import truth as T
@@ -152,7 +153,7 @@ def write_vitonhd(root: Path, sample: ImageSample, plans: list[SamplePlan]) -> d
         K.render_skeleton(person.keypoints, size, "body25"),
         rgb=False,
     )
-    write_jpeg(base / "image-densepose" / f"{name}.jpg", L.densepose_colormap(person.dp_parts)[..., ::-1])
+    write_jpeg(base / "image-densepose" / f"{name}.jpg", encode_dp_segm(person.dp_parts))
     agnostic, agnostic_parse = vitonhd_agnostic(person.rgb, parse, person.keypoints)
     write_jpeg(base / "agnostic-v3.2" / f"{name}.jpg", agnostic)
     write_palette_png(base / "image-parse-agnostic-v3.2" / f"{name}.png", agnostic_parse, palette)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-import cv2
 import numpy as np
 import pytest
 
+from preprocess.annotators.label_maps import ATR_LABELS, CIHP_LABELS, LIP_LABELS
 from preprocess.synthetic import LABELS, generate_dataset, plan_dataset, read_truth
 from preprocess.synthetic import labels as L
 
@@ -103,22 +103,6 @@ def test_existing_folders_are_never_clobbered(tmp_path):
     assert len(read_truth(synth)) == 2 and (synth / "clothes_person").is_dir()
 
 
-def test_densepose_colours_are_distinct_and_invert_exactly():
-    colours = L.densepose_colours().astype(int)
-    assert colours.shape == (25, 3)
-    distances = np.linalg.norm(colours[:, None] - colours[None], axis=-1) + np.eye(25) * 999
-    assert distances.min() > 10, "every part index has its own colour"
-    parts = np.repeat(np.arange(25, dtype=np.uint8), 40).reshape(25, 40)
-    rendered = L.densepose_colormap(parts)
-    assert (rendered[parts == 0] == 0).all(), "background is black"
-    assert np.array_equal(L.densepose_parts_from_colormap(rendered), parts)
-    blocks = np.kron(np.arange(25, dtype=np.uint8).reshape(5, 5), np.ones((16, 16), np.uint8))
-    ok, buf = cv2.imencode(".jpg", L.densepose_colormap(blocks), [cv2.IMWRITE_JPEG_QUALITY, 95])
-    decoded = L.densepose_parts_from_colormap(cv2.imdecode(buf, cv2.IMREAD_COLOR))
-    inner = np.kron(np.ones((5, 5), bool), np.pad(np.ones((12, 12), bool), 2))
-    assert (decoded[inner] == blocks[inner]).mean() > 0.99, "a JPEG of the colour map still decodes"
-
-
 def test_label_tables_name_the_same_thing_in_every_set():
     expected = {
         L.SEM_UPPER: ("Upper-clothes", "Upper-clothes", "upper_clothes"),
@@ -130,9 +114,9 @@ def test_label_tables_name_the_same_thing_in_every_set():
         L.SEM_HAIR: ("Hair", "Hair", "hair"),
     }
     for sem, (cihp, lip, atr) in expected.items():
-        assert L.CIHP_LABELS[L.SEM_TO_CIHP[sem]] == cihp
-        assert L.LIP_LABELS[L.SEM_TO_LIP[sem]] == lip
-        assert L.ATR_LABELS[L.SEM_TO_ATR[sem]] == atr
-    assert L.CIHP_LABELS[L.SEM_TO_CIHP[L.SEM_NECK]] == "Torso-skin", "VITON-HD labels the neck 10"
+        assert CIHP_LABELS[L.SEM_TO_CIHP[sem]] == cihp
+        assert LIP_LABELS[L.SEM_TO_LIP[sem]] == lip
+        assert ATR_LABELS[L.SEM_TO_ATR[sem]] == atr
+    assert CIHP_LABELS[L.SEM_TO_CIHP[L.SEM_NECK]] == "Torso-skin", "VITON-HD labels the neck 10"
     with pytest.raises(ValueError, match="cihp"):
         L.parse_for("pascal", np.zeros((2, 2), np.uint8))

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from preprocess.synthetic.labels import CIHP_PALETTE
+from preprocess.annotators.label_maps import CIHP_PALETTE
 
 VITONHD_FILES = (
     "image/{id}.jpg",

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from preprocess.annotators.densepose_codec import decode_dp_segm
 from preprocess.synthetic import LABELS, generate_dataset, read_truth
-from preprocess.synthetic.labels import densepose_parts_from_colormap
 from preprocess.synthetic.truth import OCCLUDED_FRACTION
 
 ATR_GARMENT = {"upper": {4}, "lower": {5, 6}, "dresses": {7}}
@@ -163,9 +163,7 @@ def test_densepose_image_agrees_with_the_parse(vitonhd):
     for record in vitonhd.truth:
         base = vitonhd.root / record["split"]
         parse = np.array(Image.open(base / "image-parse-v3" / f"{record['id']}.png"))
-        parts = densepose_parts_from_colormap(
-            cv2.imread(str(base / "image-densepose" / f"{record['id']}.jpg"))
-        )
+        parts = decode_dp_segm(cv2.imread(str(base / "image-densepose" / f"{record['id']}.jpg"))[..., ::-1])
         for label, allowed in ((14, LEFT_ARM_PARTS), (15, RIGHT_ARM_PARTS)):
             core = _core(parse == label)
             if core.sum() > 30:

@@ -1,0 +1,319 @@
+"""Annotate manifest rows into shard samples: the chain of annotators, run on Ray Data actor pools.
+
+The chain (ARCHITECTURE §4), in dependency order; each annotator runs only for fields a sample still lacks
+and only when what it needs is there:
+
+1. `provided`: the dataset's own parse, pose, DensePose and garment mask, canonicalised;
+2. pretrained backends where configured (`schp_lip`/`schp_atr` parsing, `dwpose`), weights from the store;
+3. `garment_mask` from the in-shop image (rule-based) where none is shipped;
+4. `garment_landmarks` (geometric, from the garment mask);
+5. `skeleton` (OpenPose-coloured render of the pose);
+6. `agnostic_mask` (the rough try-on mask; CatVTON or HR-VITON rules).
+
+A field that cannot be produced is listed in `meta.json` under `missing` with the reason, never invented.
+A sample whose person or garment cannot be decoded, or whose annotation fails, becomes a quarantine row
+(stage "annotate"). `build_dataset_shards` streams the rows that need work through one Ray Data actor pool
+(GPU actors when the cluster has GPUs) in the order the incremental shard builder asks for them, so
+shards are written as results arrive and a killed build keeps its finished shards.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from preprocess.annotators.agnostic_mask import AgnosticMaskAnnotator
+from preprocess.annotators.base import AnnotationError, AnnotationInput, Annotator
+from preprocess.annotators.garment_landmarks import GeometricLandmarkAnnotator
+from preprocess.annotators.garment_mask import GarmentMaskAnnotator
+from preprocess.annotators.provided import ProvidedAnnotator
+from preprocess.annotators.skeleton import SkeletonRenderer, render_skeleton
+from preprocess.images import BadImageError, decode_image
+from preprocess.samples import QuarantineRow
+from preprocess.shards.codec import SampleEncodingError, encode_sample, source_jpeg
+from preprocess.shards.incremental import ShardBuildResult, build_shards, plan_build
+from preprocess.shards.index import load_state
+from preprocess.videos import BadVideoError, read_frames
+
+Members = dict[str, bytes]
+PROVIDED_FIELDS = {"parse": "parse", "pose": "pose", "densepose": "densepose", "garment_mask": "garment_mask"}
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Which backend fills which field; the defaults need no weights."""
+
+    parse_backend: str = (
+        "provided"  # "provided", "schp_lip" or "schp_atr" (fills parse where none is shipped)
+    )
+    pose_backend: str = "provided"  # "provided" or "dwpose"
+    agnostic_strategy: str = "catvton"  # "catvton" or "hrviton"
+    device: str = "auto"
+
+
+def make_annotators(config: PipelineConfig) -> list[Annotator]:
+    """The annotator chain for a config, in dependency order."""
+    chain: list[Annotator] = [ProvidedAnnotator()]
+    if config.parse_backend in ("schp_lip", "schp_atr"):
+        from preprocess.annotators.human_parsing import HumanParsingAnnotator
+
+        chain.append(HumanParsingAnnotator(config.parse_backend.split("_")[1], device=config.device))
+    elif config.parse_backend != "provided":
+        raise ValueError(f"unknown parse backend {config.parse_backend!r}: provided, schp_lip or schp_atr")
+    if config.pose_backend == "dwpose":
+        from preprocess.annotators.dwpose import DWPoseAnnotator
+
+        chain.append(DWPoseAnnotator(device=config.device))
+    elif config.pose_backend != "provided":
+        raise ValueError(f"unknown pose backend {config.pose_backend!r}: provided or dwpose")
+    chain += [
+        GarmentMaskAnnotator(),
+        GeometricLandmarkAnnotator(),
+        SkeletonRenderer(),
+        AgnosticMaskAnnotator(config.agnostic_strategy),
+    ]
+    return chain
+
+
+def field_versions(annotators: list[Annotator]) -> Callable[[Mapping[str, Any]], dict[str, tuple[str, str]]]:
+    """Per manifest row: which annotator (name, version) fills each field (shipped files win)."""
+
+    def versions(row: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+        shipped = set(dict(row.get("annotations") or {})) | set(dict(row.get("annotation_frames") or {}))
+        out: dict[str, tuple[str, str]] = {}
+        for annotator in annotators:
+            for field in annotator.outputs:
+                if field in out:
+                    continue
+                if annotator.name == "provided" and field not in shipped:
+                    continue
+                out[field] = (annotator.name, annotator.version)
+        return out
+
+    return versions
+
+
+def _needs_met(annotator: Annotator, available: set[str]) -> list[str]:
+    return [n for n in annotator.needs if not n.startswith("weights:") and n not in available]
+
+
+def _run_chain(item: AnnotationInput, annotators: list[Annotator], available: set[str]) -> dict[str, str]:
+    """Fill item.outputs through the chain; return {field: why it is missing}."""
+    missing: dict[str, str] = {}
+    for annotator in annotators:
+        todo = [f for f in annotator.outputs if f not in item.outputs]
+        if not todo:
+            continue
+        lacking = _needs_met(annotator, available | set(item.outputs))
+        if lacking:
+            for field in todo:
+                missing.setdefault(field, f"{annotator.name} needs {', '.join(lacking)}")
+            continue
+        result = annotator([item])[0]
+        for field, value in result.items():
+            item.outputs.setdefault(field, value)
+    for field in missing:
+        if field in item.outputs:
+            missing.pop(field)
+    return {k: v for k, v in missing.items() if k not in item.outputs}
+
+
+def _quarantine(row: Mapping[str, Any], reason: str) -> QuarantineRow:
+    path = row.get("person_path") or row.get("garment_path") or ""
+    return QuarantineRow(row["dataset"], path, row["sample_id"], "annotate", reason)
+
+
+def annotate_row(row: Mapping[str, Any], root: Path, annotators: list[Annotator]) -> Members | QuarantineRow:
+    """One manifest row -> encoded shard members, or a quarantine row saying why not."""
+    try:
+        if row.get("kind") == "video":
+            return _annotate_video(row, root, annotators)
+        fields: dict[str, Any] = {}
+        person = garment = None
+        if row.get("person_path"):
+            data = (root / row["person_path"]).read_bytes()
+            person = decode_image(data, row["person_path"], role="person image")
+            fields["person"] = source_jpeg(data, row, "person", row["person_path"])
+        if row.get("garment_path"):
+            data = (root / row["garment_path"]).read_bytes()
+            garment = decode_image(data, row["garment_path"], role="garment image")
+            fields["garment"] = source_jpeg(data, row, "garment", row["garment_path"])
+        item = AnnotationInput(row["sample_id"], dict(row), root, person, garment)
+        available = {name for name, value in (("person", person), ("garment", garment)) if value is not None}
+        missing = _run_chain(item, annotators, available)
+        fields.update(item.outputs)
+        fields.pop("parse_atr", None)  # an intermediate of the ATR parser, not a shard field
+        return encode_sample(row["sample_id"], fields, {"missing": missing})
+    except (BadImageError, BadVideoError, AnnotationError, SampleEncodingError) as exc:
+        return _quarantine(row, exc.reason)
+    except OSError as exc:
+        return _quarantine(
+            row, f"cannot read an input of sample {row['sample_id']}: {exc}; re-run the ingest"
+        )
+
+
+def _annotate_video(row: Mapping[str, Any], root: Path, annotators: list[Annotator]) -> Members:
+    """Video clips: frames, the shipped per-frame annotations, a skeleton per frame, and the garment fields."""
+    if row.get("frame_paths"):
+        frames = [decode_image((root / rel).read_bytes(), rel, role="frame") for rel in row["frame_paths"]]
+    else:
+        frames = list(read_frames(root / row["person_path"], name=row["person_path"]))
+    garment = None
+    fields: dict[str, Any] = {}
+    if row.get("garment_path"):
+        data = (root / row["garment_path"]).read_bytes()
+        garment = decode_image(data, row["garment_path"], role="garment image")
+        fields["garment"] = source_jpeg(data, row, "garment", row["garment_path"])
+    item = AnnotationInput(row["sample_id"], dict(row), root, frames[0], garment)
+    provided = next(a for a in annotators if a.name == "provided")([item])[0]
+    per_frame = provided.get("frames") or [{} for _ in frames]
+    out_frames = []
+    for frame, shipped in zip(frames, per_frame, strict=False):
+        entry = {"person": frame, **shipped}
+        if "pose" in shipped:
+            entry["skeleton"] = render_skeleton(shipped["pose"], frame.shape[0], frame.shape[1])
+        out_frames.append(entry)
+    fields["frames"] = out_frames
+    clip = AnnotationInput(row["sample_id"], dict(row), root, None, garment, dict(provided))
+    clip.outputs.pop("frames", None)
+    garment_chain = [a for a in annotators if a.name in ("garment_mask", "garment_landmarks")]
+    missing = _run_chain(clip, garment_chain, {"garment"} if garment is not None else set())
+    fields.update(clip.outputs)
+    missing["agnostic_mask"] = "not computed for video clips yet"
+    return encode_sample(row["sample_id"], fields, {"missing": missing})
+
+
+# Results cross Ray as one bytes value each: b"M" + framed members, or b"Q" + the quarantine row as JSON.
+def pack_result(result: Members | QuarantineRow) -> bytes:
+    if isinstance(result, QuarantineRow):
+        return b"Q" + json.dumps(result.as_dict()).encode()
+    parts = [b"M"]
+    for name in sorted(result):
+        key, data = name.encode(), result[name]
+        parts += [struct.pack("<IQ", len(key), len(data)), key, data]
+    return b"".join(parts)
+
+
+def unpack_result(blob: bytes) -> Members | QuarantineRow:
+    if blob[:1] == b"Q":
+        return QuarantineRow(**json.loads(blob[1:]))
+    members: Members = {}
+    pos = 1
+    while pos < len(blob):
+        key_len, data_len = struct.unpack_from("<IQ", blob, pos)
+        pos += 12
+        key = blob[pos : pos + key_len].decode()
+        pos += key_len
+        members[key] = blob[pos : pos + data_len]
+        pos += data_len
+    return members
+
+
+def _row_json(row: Mapping[str, Any]) -> str:
+    return json.dumps(row, default=lambda v: v.tolist() if isinstance(v, np.ndarray) else str(v))
+
+
+class AnnotateBatch:
+    """A Ray Data actor: builds the annotator chain once, then annotates batches of rows."""
+
+    def __init__(self, root: str, config: dict[str, Any]) -> None:
+        self.root = Path(root)
+        self.annotators = make_annotators(PipelineConfig(**config))
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rows = [json.loads(text) for text in batch["row"]]
+        blobs = [pack_result(annotate_row(row, self.root, self.annotators)) for row in rows]
+        return {
+            "sample_id": np.array([r["sample_id"] for r in rows]),
+            "result": np.array(blobs, dtype=object),
+        }
+
+
+class _StreamedAnnotations:
+    """The annotate callback of the shard builder, fed by one streaming Ray Data pipeline.
+
+    Results arrive in the order of `rows`; a request for rows further ahead buffers what comes before.
+    """
+
+    def __init__(
+        self, rows: list[dict[str, Any]], root: Path, config: PipelineConfig, batch_size: int
+    ) -> None:
+        import ray
+        import ray.data
+
+        from vton.ray_runtime import ensure_ray
+
+        info = ensure_ray()
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True
+        context.enable_progress_bars = False
+        gpus = info["gpus"]
+        workers = max(1, min(gpus or info["cpus"], (len(rows) + batch_size - 1) // batch_size))
+        dataset = ray.data.from_items([{"row": _row_json(r)} for r in rows]).map_batches(
+            AnnotateBatch,
+            fn_constructor_kwargs={"root": str(root), "config": asdict(config)},
+            compute=ray.data.ActorPoolStrategy(size=workers),
+            batch_size=batch_size,
+            batch_format="numpy",
+            num_gpus=1 if gpus else 0,
+        )
+        self._results: Iterator[dict[str, Any]] = iter(dataset.iter_rows())
+        self._buffer: dict[str, bytes] = {}
+
+    def __call__(self, rows: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
+        out = []
+        for row in rows:
+            sid = row["sample_id"]
+            while sid not in self._buffer:
+                got = next(self._results)
+                self._buffer[str(got["sample_id"])] = got["result"]
+            out.append(unpack_result(self._buffer.pop(sid)))
+        return out
+
+
+def build_dataset_shards(
+    manifest: Path,
+    root: Path,
+    out_dir: Path,
+    config: PipelineConfig | None = None,
+    *,
+    use_ray: bool = True,
+    samples_per_shard: int = 256,
+    batch_size: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+) -> ShardBuildResult:
+    """Bring a dataset's shards up to date with its manifest, annotating only new and changed samples."""
+    config = config or PipelineConfig()
+    annotators = make_annotators(config)
+    versions = field_versions(annotators)
+    rows = pq.read_table(manifest).to_pylist()
+    for row in rows:
+        row["annotations"] = dict(row.get("annotations") or [])
+        row["annotation_frames"] = dict(row.get("annotation_frames") or [])
+    root = Path(root)
+    if use_ray:
+        entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
+        plan = plan_build(entries, rows, versions)
+        todo = sorted([p.row for p in plan.changed + plan.new], key=lambda r: r["sample_id"])
+        annotate: Callable = _StreamedAnnotations(todo, root, config, batch_size) if todo else (lambda rs: [])
+    else:
+
+        def annotate(batch: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
+            return [annotate_row(row, root, annotators) for row in batch]
+
+    return build_shards(
+        out_dir,
+        rows,
+        annotate,
+        versions,
+        samples_per_shard=samples_per_shard,
+        batch_size=batch_size,
+        progress=progress,
+    )

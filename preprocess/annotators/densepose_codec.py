@@ -1,0 +1,217 @@
+"""DensePose file encodings <-> the canonical (H, W, 3) uint8 I, U, V array (I: part 0-24, U, V: 0-255).
+
+Datasets ship DensePose three ways:
+
+- `dp_segm` colour map (VITON-HD `image-densepose/*.jpg`, ViViD): detectron2's fine-segmentation
+  visualiser feeds I * 255 / 24 (truncated to 8 bits) through cv2.COLORMAP_PARULA and leaves the
+  background black; VITON-HD saved it as JPEG. `decode_dp_segm` inverts it robustly to JPEG noise:
+  background where the pixel is dark (CIE L* below `DARK_L`, far below the darkest part colour), else
+  the nearest part colour in CIE Lab; a pixel far from every part colour (JPEG ringing and chroma
+  blur at part borders) takes the label most of its confidently decoded neighbours carry. The colour
+  map holds I only, so U and V are 0.
+- IUV PNG (VVT, StreetTryOn): DensePose's I, U, V written by cv2 in its channel order, i.e. blue = I,
+  green = U, red = V in the file; `decode_iuv` takes the RGB-decoded pixels.
+- Dress Code: `dense/*_5.png` holds I as an 8-bit label map and `*_5_uv.npz` the key "uv", float32
+  (2, H, W) in [0, 1]; `combine_index_uv` joins them (U, V scaled to 0-255 and rounded).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+DENSEPOSE_PARTS = 24  # part indices 1..24; 0 is background
+DARK_L = 15.0  # L* below this is background: black is 0, the darkest part colour (I=1) is about 30
+# Decoding a JPEG: a pixel is "confident" when its 3x3 neighbourhood is flat (summed RGB range up to
+# FLAT_RGB) and its colour lies within AMBIGUOUS_LAB of a part colour in CIE Lab (part colours are 8-12
+# apart), or when it matches a part colour exactly (EXACT_LAB: lossless files decode exactly). JPEG keeps
+# flat areas nearly exact. Other pixels (part borders, where ringing and 4:2:0 chroma blur mix colours)
+# choose among the labels of confident pixels in a VOTE_WINDOW square (JPEG artefacts stay within its
+# 8x8 / 16x16 blocks), by a Lab distance that weights L* by BORDER_WEIGHTS[0], since luma is stored at
+# full resolution while chroma is subsampled. Tuned on random part maps at JPEG quality 90 and 95.
+FLAT_RGB = 30
+AMBIGUOUS_LAB = 2.0
+EXACT_LAB = 0.5
+VOTE_WINDOW = 11
+BORDER_WEIGHTS = np.array([3.0, 1.0, 1.0], np.float32)
+_NEAR, _EXACT, _UNKNOWN = 0x20, 0x40, 0xFF  # flag bits of the colour table; labels use the low 5 bits
+
+
+def _scaled_parts() -> np.ndarray:
+    """Part index -> the 8-bit value detectron2 feeds the colour map (I * 255 / 24, truncated)."""
+    values = np.arange(DENSEPOSE_PARTS + 1, dtype=np.float32) * (255.0 / DENSEPOSE_PARTS)
+    return values.clip(0, 255).astype(np.uint8)
+
+
+@cache
+def dp_segm_colours() -> np.ndarray:
+    """(25, 3) uint8 RGB colour of each part index in the dp_segm rendering; index 0 (background) black."""
+    colours = cv2.applyColorMap(_scaled_parts().reshape(-1, 1), cv2.COLORMAP_PARULA).reshape(-1, 3)[:, ::-1]
+    colours = colours.copy()
+    colours[0] = 0
+    colours.setflags(write=False)
+    return colours
+
+
+def encode_dp_segm(parts: np.ndarray) -> np.ndarray:
+    """Render a part-index map (H, W) with values 0..24 as detectron2's dp_segm does: (H, W, 3) uint8 RGB."""
+    parts = _check_parts(np.asarray(parts), "part-index map")
+    return dp_segm_colours()[parts]
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+@cache
+def _palette_lab() -> np.ndarray:
+    return _lab(dp_segm_colours().reshape(-1, 1, 3)).reshape(-1, 3)
+
+
+@cache
+def _colour_table() -> np.ndarray:
+    """Per 24-bit RGB colour: nearest part label and flags, filled lazily as colours are met (16 MiB)."""
+    return np.full(1 << 24, _UNKNOWN, np.uint8)
+
+
+def _classify_colours(codes: np.ndarray) -> np.ndarray:
+    """Label and flags of packed RGB colours: nearest part in Lab, dark ones background."""
+    rgb = np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
+    lab = _lab(rgb.reshape(-1, 1, 3)).reshape(-1, 3)
+    dist = ((lab[:, None, :] - _palette_lab()[None, 1:, :]) ** 2).sum(axis=2)
+    label = dist.argmin(axis=1).astype(np.uint8) + 1
+    nearest = dist.min(axis=1)
+    dark = lab[:, 0] < DARK_L
+    out = np.where(dark, 0, label).astype(np.uint8)
+    out[dark | (nearest <= AMBIGUOUS_LAB**2)] |= _NEAR
+    out[dark | (nearest <= EXACT_LAB**2)] |= _EXACT
+    return out
+
+
+def decode_dp_segm(image: np.ndarray, name: str | None = None) -> np.ndarray:
+    """Recover the part-index map (H, W) uint8 from a dp_segm colour-mapped RGB image (PNG or JPEG)."""
+    image = np.ascontiguousarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(
+            f"{name or 'DensePose image'}: expected an (H, W, 3) uint8 colour image, got {image.shape} "
+            f"{image.dtype}; decode it with preprocess.images.decode_image"
+        )
+    codes = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+    table = _colour_table()
+    looked_up = table[codes]
+    if (looked_up == _UNKNOWN).any():
+        new = np.unique(codes[looked_up == _UNKNOWN])
+        table[new] = _classify_colours(new)
+        looked_up = table[codes]
+    labels = looked_up & 0x1F
+    kernel = np.ones((3, 3), np.uint8)
+    spread = (cv2.dilate(image, kernel).astype(np.int16) - cv2.erode(image, kernel)).sum(axis=2)
+    confident = ((spread <= FLAT_RGB) & (looked_up & _NEAR > 0)) | (looked_up & _EXACT > 0)
+    if confident.all():
+        return labels
+    return _decide_borders(labels, confident, image)
+
+
+def _decide_borders(labels: np.ndarray, confident: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Each unconfident pixel takes the nearest colour among the labels confident pixels near it carry.
+
+    JPEG blurs colour across part borders, so a border pixel can land on a third part's colour; the
+    true label is one of the parts around it. Pixels with no confident neighbour keep their own label.
+    """
+    rows, cols = np.nonzero(~confident)
+    pixels = _lab(image[rows, cols].reshape(-1, 1, 3)).reshape(-1, 3) * BORDER_WEIGHTS
+    palette = _palette_lab() * BORDER_WEIGHTS
+    out = labels.copy()
+    best_dist = np.full(len(rows), np.inf, np.float32)
+    kernel = np.ones((VOTE_WINDOW, VOTE_WINDOW), np.uint8)
+    for label in np.unique(labels[confident]):
+        near = cv2.dilate((confident & (labels == label)).view(np.uint8), kernel)
+        candidate = near[rows, cols] > 0
+        dist = ((pixels - palette[label]) ** 2).sum(axis=1)
+        closer = candidate & (dist < best_dist)
+        out[rows[closer], cols[closer]] = label
+        best_dist[closer] = dist[closer]
+    return out
+
+
+def _check_parts(parts: np.ndarray, name: str) -> np.ndarray:
+    if parts.ndim != 2 or parts.dtype.kind not in "ui":
+        raise ValueError(
+            f"{name}: expected an (H, W) integer map of part indices, got {parts.shape} {parts.dtype}"
+        )
+    top = int(parts.max(initial=0))
+    if top > DENSEPOSE_PARTS or int(parts.min(initial=0)) < 0:
+        raise ValueError(
+            f"{name} holds part index {top}, outside DensePose's 0..{DENSEPOSE_PARTS}: "
+            "check that it is a DensePose part-index map"
+        )
+    return parts.astype(np.uint8)
+
+
+def decode_iuv(image: np.ndarray, name: str | None = None) -> np.ndarray:
+    """Canonical I, U, V from the RGB pixels of a cv2-written IUV PNG (file channels B = I, G = U, R = V)."""
+    image = np.asarray(image)
+    label = name or "IUV image"
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"{label}: expected an (H, W, 3) uint8 IUV image, got {image.shape} {image.dtype}")
+    iuv = np.ascontiguousarray(image[..., ::-1])
+    top = int(iuv[..., 0].max(initial=0))
+    if top > DENSEPOSE_PARTS:
+        raise ValueError(
+            f"{label}: part index channel holds {top} (> {DENSEPOSE_PARTS}); an IUV PNG stores I in the blue "
+            "channel as cv2 writes it; re-export it with cv2.imwrite of the (I, U, V) array"
+        )
+    return iuv
+
+
+def encode_iuv(iuv: np.ndarray) -> np.ndarray:
+    """The RGB pixels of a cv2-written IUV PNG for a canonical I, U, V array (inverse of `decode_iuv`)."""
+    return np.ascontiguousarray(np.asarray(iuv, dtype=np.uint8)[..., ::-1])
+
+
+def read_uv_npz(source: Path | bytes, name: str | None = None) -> np.ndarray:
+    """Dress Code's `*_5_uv.npz`: the "uv" array, float32 (2, H, W) in [0, 1]. Errors name the file and fix."""
+    label = name or str(source)
+    try:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        if not data.startswith(b"PK"):
+            raise zipfile.BadZipFile("not an .npz archive")
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            if "uv" not in archive.files:
+                raise ValueError(
+                    f"DensePose UV file {label!r} has no 'uv' array (found {archive.files}); "
+                    "Dress Code stores it as np.savez(..., uv=<(2, H, W) float array>)"
+                )
+            uv = archive["uv"]
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise ValueError(
+            f"DensePose UV file {label!r} cannot be read ({exc}); re-export or re-download it"
+        ) from None
+    if uv.ndim != 3 or uv.shape[0] != 2 or uv.dtype.kind != "f":
+        raise ValueError(
+            f"DensePose UV file {label!r}: expected a float (2, H, W) array, got {uv.shape} {uv.dtype}"
+        )
+    return uv
+
+
+def combine_index_uv(parts: np.ndarray, uv: np.ndarray | None, name: str | None = None) -> np.ndarray:
+    """Join a part-index map (H, W) and a float UV array (2, H, W) in [0, 1] into canonical I, U, V.
+
+    Without `uv`, U and V are 0 (as for the colour-mapped encoding, which holds I only).
+    """
+    parts = _check_parts(np.asarray(parts), name or "DensePose part-index map")
+    out = np.zeros((*parts.shape, 3), np.uint8)
+    out[..., 0] = parts
+    if uv is not None:
+        if uv.shape != (2, *parts.shape):
+            raise ValueError(
+                f"{name or 'DensePose'}: UV array is {uv.shape[1:]} but the part-index map is {parts.shape}; "
+                "both must come from the same DensePose run"
+            )
+        out[..., 1:] = np.rint(np.clip(np.moveaxis(uv, 0, -1), 0.0, 1.0) * 255.0).astype(np.uint8)
+    return out

@@ -1,0 +1,1 @@
+"""Data filters: the IGR high-quality fine-tune (HQFT) subset (`hqft`)."""

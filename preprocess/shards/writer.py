@@ -1,0 +1,171 @@
+"""Write WebDataset tar shards atomically and byte-deterministically.
+
+A shard is written under a temporary name starting with "." in its final folder and renamed to
+`shard-NNNNNN.tar` only when complete and fsynced, so a killed build never leaves a partial shard under a
+final name; `clean_temp_files` removes such leftovers on the next run. Tar headers carry no time, owner or
+host data (mtime 0, uid/gid 0, empty user/group names, mode 0644) and samples are added in ascending key
+order with their members sorted, so the same samples always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from preprocess.samples import is_valid_sample_id
+
+SHARD_PATTERN = re.compile(r"^shard-(\d{6})\.tar$")
+TEMP_SUFFIX = ".tmp"
+_MEMBER_RE = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)+$")
+
+
+def shard_name(number: int) -> str:
+    """`shard-000042.tar` for 42."""
+    return f"shard-{number:06d}.tar"
+
+
+def shard_number(name: str) -> int:
+    """42 for `shard-000042.tar`; ValueError for any other name."""
+    found = SHARD_PATTERN.match(name)
+    if not found:
+        raise ValueError(f"{name!r} is not a shard name (shard-NNNNNN.tar)")
+    return int(found.group(1))
+
+
+def list_shard_files(folder: Path) -> list[str]:
+    """Names of the complete shards in `folder` (final names only), in shard order."""
+    if not Path(folder).is_dir():
+        return []
+    return sorted(p.name for p in Path(folder).iterdir() if SHARD_PATTERN.match(p.name))
+
+
+def clean_temp_files(folder: Path) -> list[str]:
+    """Remove temporary files (".<name>....tmp") a killed run left in `folder`; returns their names."""
+    removed = []
+    if Path(folder).is_dir():
+        for path in sorted(Path(folder).iterdir()):
+            if path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX) and path.is_file():
+                path.unlink()
+                removed.append(path.name)
+    return removed
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """What was written: file name, sample count, payload bytes (member data only), tar size, sha256."""
+
+    name: str
+    samples: int
+    bytes: int
+    size: int
+    sha256: str
+
+
+class _HashingFile:
+    """A write-only file wrapper that hashes what passes through it (the shard's sha256 at no extra read)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._digest = hashlib.sha256()
+        self._pos = 0
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        self._pos += len(data)
+        return self._fh.write(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+class ShardWriter:
+    """Stream samples into one shard: `add(key, members)` in ascending key order, then `close()` renames the
+    finished tar into place. Used as a context manager, an exception discards the temporary file."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        shard_number(name)
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.final = self.folder / name
+        self.temp = self.folder / f".{name}.{os.getpid()}{TEMP_SUFFIX}"
+        self._fh = open(self.temp, "wb")  # closed in close() or discard()
+        self._hashing = _HashingFile(self._fh)
+        self._tar = tarfile.open(fileobj=self._hashing, mode="w", format=tarfile.PAX_FORMAT)  # type: ignore[arg-type]
+        self._last_key: str | None = None
+        self.samples = 0
+        self.bytes = 0
+
+    def add(self, key: str, members: Mapping[str, bytes]) -> int:
+        """Append one sample (`members` maps `person.jpg`, ... to bytes); returns its payload bytes."""
+        if not is_valid_sample_id(key):
+            raise ValueError(f"sample key {key!r} must match [A-Za-z0-9_-]+ (no dots): fix the sample_id")
+        if self._last_key is not None and key <= self._last_key:
+            raise ValueError(
+                f"shard {self.name}: key {key!r} added after {self._last_key!r}; add keys in order"
+            )
+        if not members:
+            raise ValueError(f"sample {key!r} has no members")
+        size = 0
+        for member in sorted(members):
+            if not _MEMBER_RE.match(member):
+                raise ValueError(
+                    f"sample {key!r}: member name {member!r} must look like `person.jpg` or `f0000.parse.png`"
+                )
+            data = members[member]
+            info = tarfile.TarInfo(f"{key}.{member}")
+            info.size = len(data)
+            info.mtime = 0
+            info.mode = 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            self._tar.addfile(info, BytesIO(data))
+            size += len(data)
+        self._last_key = key
+        self.samples += 1
+        self.bytes += size
+        return size
+
+    def close(self) -> ShardInfo:
+        """Finish the tar, fsync it and rename it to its final name."""
+        self._tar.close()
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self.temp, self.final)
+        return ShardInfo(
+            self.name, self.samples, self.bytes, self.final.stat().st_size, self._hashing.hexdigest()
+        )
+
+    def discard(self) -> None:
+        """Drop the unfinished temporary file."""
+        self._fh.close()
+        self.temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None:
+            self.discard()
+
+
+def write_shard(folder: Path, name: str, samples: Mapping[str, Mapping[str, bytes]]) -> ShardInfo:
+    """Write a whole shard from `{key: members}` (any order; written sorted by key)."""
+    with ShardWriter(folder, name) as writer:
+        for key in sorted(samples):
+            writer.add(key, samples[key])
+        return writer.close()
