@@ -12,6 +12,7 @@ import click
 
 from vton.home import VtonHome
 from vton.weights.commands import weights_group
+from warehouse.commands import leaderboard_command, report_command, warehouse_group
 
 
 class UserError(click.ClickException):
@@ -208,6 +209,9 @@ def ui_command(port: int) -> None:
 
 
 main.add_command(weights_group)
+main.add_command(warehouse_group)
+main.add_command(leaderboard_command)
+main.add_command(report_command)
 
 if __name__ == "__main__":
     main()
