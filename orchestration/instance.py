@@ -56,6 +56,12 @@ def prepare_dagster_home() -> Path:
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     current = config.read_text() if config.is_file() else None
+    if current is not None and PLACEHOLDER in current:
+        raise DagsterHomeError(
+            f"DAGSTER_HOME={dagster_home} holds the unrendered template {config} (Dagster would create a "
+            f"folder literally named {PLACEHOLDER}); unset DAGSTER_HOME to use VTON_HOME/dagster, or point it "
+            "at another folder"
+        )
     if current is None or current.startswith(GENERATED_MARKER):
         rendered = render_instance_config(home.root)
         if rendered != current:

@@ -81,3 +81,11 @@ def test_get_instance_is_persistent_under_vton_home(vton_home, monkeypatch):
         assert (vton_home / "dagster" / "storage").is_dir()
     finally:
         instance.dispose()
+
+
+def test_dagster_home_pointing_at_the_template_is_refused(vton_home, monkeypatch):
+    from orchestration.instance import INSTANCE_TEMPLATE, DagsterHomeError, prepare_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(INSTANCE_TEMPLATE.parent))
+    with pytest.raises(DagsterHomeError, match="unrendered template"):
+        prepare_dagster_home()
