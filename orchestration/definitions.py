@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import sources
-from orchestration.jobs import ingest_job
+from assets import curation, shards, sources
+from orchestration.jobs import build_job, ingest_job
 from orchestration.resources import PathsResource, RayResource
 from orchestration.sensors import dataset_files_sensor
 
 defs = dg.Definitions.merge(
     sources.defs,
+    shards.defs,
+    curation.defs,
     dg.Definitions(
-        jobs=[ingest_job],
+        jobs=[ingest_job, build_job],
         sensors=[dataset_files_sensor],
         resources={"ray": RayResource(), "paths": PathsResource()},
     ),

@@ -1,16 +1,21 @@
-"""Run the ingest job from Python (the CLI and `make demo`): through Dagster, so every run shows in its UI.
+"""Run the ingest and build jobs from Python (the CLI and `make demo`): through Dagster, so every run shows
+in its UI.
 
-`materialize_manifest` executes `ingest_job` in this process for one dataset partition against the
-persistent instance, and turns a failed run or a failed blocking check into one readable error.
+`materialize_manifest` executes `ingest_job`, `materialize_dataset` executes `build_job` (ingest, shards,
+curated subset), in this process for one dataset partition against the persistent instance; a failed run
+or a failed blocking check becomes one readable error.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dagster as dg
 from dagster import DagsterInstance
 
+from assets.curation import hqft_subset
+from assets.shards import dataset_shards
 from assets.sources import raw_manifest
 from orchestration.definitions import defs
 from orchestration.instance import get_instance
@@ -18,6 +23,7 @@ from orchestration.partitions import datasets_partitions
 from preprocess.dataset_registry import DatasetRegistry, DatasetRegistryError
 
 INGEST_JOB = "ingest_job"
+BUILD_JOB = "build_job"
 
 
 class ManifestRunError(RuntimeError):
@@ -41,7 +47,9 @@ def _step_failure_reason(event: dg.DagsterEvent) -> str:
     return error.message.strip() if error is not None else "unknown error"
 
 
-def _failure_message(dataset: str, result: dg.ExecuteInProcessResult) -> str:
+def _failure_message(
+    dataset: str, result: dg.ExecuteInProcessResult, action: str = "ingesting", retry: str = "ingest"
+) -> str:
     failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
     if failed_checks:
         parts = []
@@ -52,15 +60,17 @@ def _failure_message(dataset: str, result: dg.ExecuteInProcessResult) -> str:
             if examples is not None and examples.value:
                 detail += f", e.g. {'; '.join(map(str, examples.value[:3]))}"
             parts.append(f"{evaluation.check_name} ({detail})")
+        stages = {e.asset_key.to_user_string() for e in failed_checks}
+        what = "manifest" if stages == {raw_manifest.key.to_user_string()} else ", ".join(sorted(stages))
         return (
-            f"the manifest of dataset {dataset!r} failed blocking check(s): {'; '.join(parts)}. "
-            "Fix those samples in the dataset (or its reader) and ingest again; the run is in the Dagster UI "
-            f"(run {result.run_id})."
+            f"the {what} of dataset {dataset!r} failed blocking check(s): {'; '.join(parts)}. "
+            f"Fix those samples in the dataset (or its reader) and {retry} again; the run is in the Dagster "
+            f"UI (run {result.run_id})."
         )
     failures = result.get_step_failure_events()
     reasons = "; ".join(f"{event.step_key}: {_step_failure_reason(event)}" for event in failures)
     return (
-        f"ingesting dataset {dataset!r} failed: {reasons or 'the run did not succeed'} (run {result.run_id})"
+        f"{action} dataset {dataset!r} failed: {reasons or 'the run did not succeed'} (run {result.run_id})"
     )
 
 
@@ -88,11 +98,69 @@ def materialize_manifest(
     )
     if not result.success:
         raise ManifestRunError(_failure_message(dataset, result))
-    (materialization,) = result.asset_materializations_for_node(raw_manifest.op.name)
-    summary = {
+    summary = _metadata(result, raw_manifest.op.name)
+    summary["run_id"] = result.run_id
+    return summary
+
+
+def _metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
+    """The plain metadata of the one materialization of `node` in a run (no Dagster keys, no Markdown)."""
+    (materialization,) = result.asset_materializations_for_node(node)
+    return {
         key: _plain(value)
         for key, value in materialization.metadata.items()
         if not key.startswith("dagster/") and not isinstance(value, dg.MarkdownMetadataValue)
     }
-    summary["run_id"] = result.run_id
-    return summary
+
+
+def materialize_dataset(
+    dataset: str,
+    instance: DagsterInstance | None = None,
+    console_log_level: str = "WARNING",
+    hqft_fraction: float | None = None,
+) -> dict[str, Any]:
+    """Ingest, annotate, shard and curate one registered dataset through Dagster (`build_job`).
+
+    Returns the manifest's summary plus `quarantined` (manifest + annotation), `shards`, `annotated`,
+    `hqft_selected` and `seconds` (wall time of the run). Raises ManifestRunError naming the dataset and
+    the failed step or check when the run does not succeed.
+    """
+    try:
+        DatasetRegistry().get(dataset)
+    except DatasetRegistryError as exc:
+        raise ManifestRunError(str(exc)) from None
+    instance = instance or get_instance()
+    if not instance.has_dynamic_partition(datasets_partitions.name, dataset):
+        instance.add_dynamic_partitions(datasets_partitions.name, [dataset])
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": console_log_level}}}}
+    if hqft_fraction is not None:
+        run_config["ops"] = {hqft_subset.op.name: {"config": {"fraction": hqft_fraction}}}
+    started = time.perf_counter()
+    result = defs.resolve_job_def(BUILD_JOB).execute_in_process(
+        instance=instance,
+        partition_key=dataset,
+        raise_on_error=False,
+        tags={"vton/trigger": "materialize_dataset"},
+        run_config=run_config,
+    )
+    if not result.success:
+        raise ManifestRunError(_failure_message(dataset, result, action="building", retry="build"))
+    manifest = _metadata(result, raw_manifest.op.name)
+    shards = _metadata(result, dataset_shards.op.name)
+    curated = _metadata(result, hqft_subset.op.name)
+    return manifest | {
+        "manifest_samples": manifest["samples"],
+        "manifest_quarantined": manifest["quarantined"],
+        "samples": shards["samples"],
+        "annotate_quarantined": shards["quarantined"],
+        "quarantined": manifest["quarantined"] + shards["quarantined"],
+        "shards": shards["shards"],
+        "shards_written": shards["shards_written"],
+        "annotated": shards["annotated"],
+        "shard_dir": shards["shard_dir"],
+        "hqft_selected": curated["selected"],
+        "hqft_kept": curated["kept"],
+        "hqft": curated["hqft"],
+        "seconds": round(time.perf_counter() - started, 3),
+        "run_id": result.run_id,
+    }

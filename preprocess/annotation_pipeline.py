@@ -14,7 +14,8 @@ A field that cannot be produced is listed in `meta.json` under `missing` with th
 A sample whose person or garment cannot be decoded, or whose annotation fails, becomes a quarantine row
 (stage "annotate"). `build_dataset_shards` streams the rows that need work through one Ray Data actor pool
 (GPU actors when the cluster has GPUs) in the order the incremental shard builder asks for them, so
-shards are written as results arrive and a killed build keeps its finished shards.
+shards are written as results arrive and a killed build keeps its finished shards. A small update (at most
+`LOCAL_MAX_ROWS` rows, rule-based chain) is annotated in-process instead: the pool's start would cost more.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ from preprocess.shards.index import load_state
 from preprocess.videos import BadVideoError, read_frames
 
 Members = dict[str, bytes]
+# A few rows for a rule-based chain (no network backends) are annotated in-process: starting a Ray Data
+# actor pool costs about 2 s on a 2-core machine, more than annotating them, and a 1 % change must stay cheap.
+LOCAL_MAX_ROWS = 32
 PROVIDED_FIELDS = {"parse": "parse", "pose": "pose", "densepose": "densepose", "garment_mask": "garment_mask"}
 
 
@@ -288,8 +292,13 @@ def build_dataset_shards(
     samples_per_shard: int = 256,
     batch_size: int = 16,
     progress: Callable[[int, int], None] | None = None,
+    local_max_rows: int = LOCAL_MAX_ROWS,
 ) -> ShardBuildResult:
-    """Bring a dataset's shards up to date with its manifest, annotating only new and changed samples."""
+    """Bring a dataset's shards up to date with its manifest, annotating only new and changed samples.
+
+    With `use_ray`, up to `local_max_rows` rows for a rule-based chain are annotated in this process
+    (0: always on Ray); more, or any row for a chain with network backends, go to the Ray actor pool.
+    """
     config = config or PipelineConfig()
     annotators = make_annotators(config)
     versions = field_versions(annotators)
@@ -298,16 +307,18 @@ def build_dataset_shards(
         row["annotations"] = dict(row.get("annotations") or [])
         row["annotation_frames"] = dict(row.get("annotation_frames") or [])
     root = Path(root)
+
+    def annotate_here(batch: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
+        return [annotate_row(row, root, annotators) for row in batch]
+
+    annotate: Callable = annotate_here
     if use_ray:
         entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
         plan = plan_build(entries, rows, versions)
         todo = sorted([p.row for p in plan.changed + plan.new], key=lambda r: r["sample_id"])
-        annotate: Callable = _StreamedAnnotations(todo, root, config, batch_size) if todo else (lambda rs: [])
-    else:
-
-        def annotate(batch: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
-            return [annotate_row(row, root, annotators) for row in batch]
-
+        rule_based = config.parse_backend == "provided" and config.pose_backend == "provided"
+        if len(todo) > (local_max_rows if rule_based else 0):
+            annotate = _StreamedAnnotations(todo, root, config, batch_size)
     return build_shards(
         out_dir,
         rows,

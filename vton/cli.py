@@ -44,7 +44,7 @@ def main() -> None:
 
 @main.group("data")
 def data_group() -> None:
-    """Generate, register and ingest try-on datasets."""
+    """Generate, register, ingest and build (annotate, shard, curate) try-on datasets."""
 
 
 @data_group.command("synth")
@@ -125,6 +125,35 @@ def ingest_command(root: Path, name: str | None, layout: str, as_json: bool) -> 
         _echo_json_last(summary)
 
 
+@data_group.command("build")
+@click.argument("root", type=click.Path(path_type=Path))
+@click.option("--name", default=None, help="Dataset name (default: the folder's name).")
+@click.option("--layout", default="auto", show_default=True)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="End with one JSON line (samples, quarantined, shards, hqft_selected, seconds).",
+)
+def build_command(root: Path, name: str | None, layout: str, as_json: bool) -> None:
+    """Register ROOT, then ingest, annotate, shard and curate it through Dagster; print a summary."""
+    name = name or re.sub(r"[^A-Za-z0-9_\-]", "_", Path(root).resolve().name)
+    entry = _register(name, root, layout)
+    summary = _build(entry.name)
+    _print_manifest_table([summary])
+    if as_json:
+        _echo_json_last(summary)
+
+
+def _build(name: str) -> dict:
+    from orchestration.runs import ManifestRunError, materialize_dataset
+
+    try:
+        return materialize_dataset(name)
+    except ManifestRunError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _materialize(name: str) -> dict:
     from orchestration.runs import ManifestRunError, materialize_manifest
 
@@ -138,16 +167,16 @@ def _print_manifest_table(summaries: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="raw manifests")
-    for col in ("dataset", "layout", "candidates", "samples", "quarantined", "version", "seconds"):
-        table.add_column(col, justify="right" if col in ("candidates", "samples", "quarantined") else "left")
+    built = all("shards" in s for s in summaries)  # summaries of `vton data build` carry shard counts
+    table = Table(title="datasets built" if built else "raw manifests")
+    counts = ("candidates", "samples", "quarantined", *(("shards", "hqft_selected") if built else ()))
+    for col in ("dataset", "layout", *counts, "version", "seconds"):
+        table.add_column(col, justify="right" if col in counts else "left")
     for s in summaries:
         table.add_row(
             str(s["dataset"]),
             str(s["layout"]),
-            str(s["candidates"]),
-            str(s["samples"]),
-            str(s["quarantined"]),
+            *(str(s[col]) for col in counts),
             str(s["dataset_version"]),
             f"{float(s['seconds']):.2f}",
         )
@@ -184,7 +213,7 @@ def list_command() -> None:
 @main.command("demo")
 @click.option("--samples", type=click.IntRange(min=4), default=48, show_default=True)
 def demo_command(samples: int) -> None:
-    """Generate the three demo datasets, ingest them through Dagster, print a summary."""
+    """Generate the three demo datasets, build their shards through Dagster, print a summary."""
     from vton.demo import run_demo
 
     summaries = run_demo(samples=samples)
@@ -208,7 +237,10 @@ def ui_command(port: int) -> None:
     os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(port)])
 
 
+from metrics.commands import metrics_group  # noqa: E402
+
 main.add_command(weights_group)
+main.add_command(metrics_group)
 main.add_command(warehouse_group)
 main.add_command(leaderboard_command)
 main.add_command(report_command)

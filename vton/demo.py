@@ -1,4 +1,4 @@
-"""The demo job (`make demo`): synthetic VITON-HD, DressCode and VVT datasets, ingested through Dagster."""
+"""The demo job (`make demo`): synthetic VITON-HD, DressCode and VVT datasets, built into shards through Dagster."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def _generate_once(layout: str, out: Path, samples: int, size: tuple[int, int]) 
 
 
 def run_demo(samples: int = 48) -> list[dict]:
-    """Generate, register and materialize the demo manifests through Dagster; return their summaries."""
-    from orchestration.runs import materialize_manifest
+    """Generate, register and build the demo datasets (manifest, shards, HQFT subset) through Dagster; return
+    their summaries."""
+    from orchestration.runs import materialize_dataset
     from preprocess.dataset_registry import DatasetRegistry
 
     home = VtonHome.from_env()
@@ -40,5 +41,5 @@ def run_demo(samples: int = 48) -> list[dict]:
         out = home.raw / name
         _generate_once(layout, out, max(2, int(samples * scale)), size)
         registry.register(name, out, layout)
-        summaries.append(materialize_manifest(name))
+        summaries.append(materialize_dataset(name))
     return summaries

@@ -40,6 +40,9 @@ EXACT_LAB = 0.5
 VOTE_WINDOW = 11
 BORDER_WEIGHTS = np.array([3.0, 1.0, 1.0], np.float32)
 _NEAR, _EXACT, _UNKNOWN = 0x20, 0x40, 0xFF  # flag bits of the colour table; labels use the low 5 bits
+_NEAR_FLAG = ((np.arange(256) & _NEAR) > 0).astype(np.uint8)  # table entry -> 1 where its flag is set
+_EXACT_FLAG = ((np.arange(256) & _EXACT) > 0).astype(np.uint8)
+_CHANNEL_SUM = np.ones((1, 3), np.float32)  # cv2.transform matrix: R + G + B
 
 
 def _scaled_parts() -> np.ndarray:
@@ -73,6 +76,18 @@ def _palette_lab() -> np.ndarray:
     return _lab(dp_segm_colours().reshape(-1, 1, 3)).reshape(-1, 3)
 
 
+def _darkest_bright_channel() -> int:
+    """The largest channel value v such that every colour in [0, v]^3 is background (L* < DARK_L).
+
+    L* grows with each channel, so the brightest colour of that cube is the grey (v, v, v).
+    """
+    greys = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1).reshape(-1, 1, 3)
+    return int(np.flatnonzero(_lab(greys)[:, 0, 0] < DARK_L).max())
+
+
+_DARK_CHANNEL = _darkest_bright_channel()
+
+
 @cache
 def _colour_table() -> np.ndarray:
     """Per 24-bit RGB colour: nearest part label and flags, filled lazily as colours are met (16 MiB)."""
@@ -101,20 +116,41 @@ def decode_dp_segm(image: np.ndarray, name: str | None = None) -> np.ndarray:
             f"{name or 'DensePose image'}: expected an (H, W, 3) uint8 colour image, got {image.shape} "
             f"{image.dtype}; decode it with preprocess.images.decode_image"
         )
-    codes = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
-    table = _colour_table()
-    looked_up = table[codes]
-    if (looked_up == _UNKNOWN).any():
-        new = np.unique(codes[looked_up == _UNKNOWN])
-        table[new] = _classify_colours(new)
-        looked_up = table[codes]
-    labels = looked_up & 0x1F
-    kernel = np.ones((3, 3), np.uint8)
-    spread = (cv2.dilate(image, kernel).astype(np.int16) - cv2.erode(image, kernel)).sum(axis=2)
-    confident = ((spread <= FLAT_RGB) & (looked_up & _NEAR > 0)) | (looked_up & _EXACT > 0)
+    height, width = image.shape[:2]
+    labels = np.zeros((height, width), np.uint8)
+    confident = np.ones((height, width), bool)
+    # Pixels with every channel <= _DARK_CHANNEL are background and confident whatever their neighbours:
+    # classify only the box around the others, grown by the 3x3 flatness window.
+    bright = cv2.threshold(image.reshape(height, width * 3), _DARK_CHANNEL, 255, cv2.THRESH_BINARY)[1]
+    x, y, box_width, box_height = cv2.boundingRect(bright)
+    if box_width == 0:
+        return labels
+    top, bottom = max(0, y - 1), min(height, y + box_height + 1)
+    left, right = max(0, x // 3 - 1), min(width, (x + box_width - 1) // 3 + 2)
+    box = np.ascontiguousarray(image[top:bottom, left:right])
+    labels[top:bottom, left:right], confident[top:bottom, left:right] = _classify_pixels(box)
     if confident.all():
         return labels
     return _decide_borders(labels, confident, image)
+
+
+def _classify_pixels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel: the colour table's label, and whether it is confident (see FLAT_RGB, AMBIGUOUS_LAB)."""
+    codes = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+    table = _colour_table()
+    looked_up = table[codes]
+    unknown = looked_up == _UNKNOWN
+    if unknown.any():
+        new = np.unique(codes[unknown])
+        table[new] = _classify_colours(new)
+        looked_up = table[codes]
+    kernel = np.ones((3, 3), np.uint8)
+    channel_range = cv2.subtract(cv2.dilate(image, kernel), cv2.erode(image, kernel))
+    # Summed over the channels; saturating at 255 keeps every comparison with FLAT_RGB (< 255) exact.
+    spread = cv2.transform(channel_range, _CHANNEL_SUM)
+    confident = cv2.LUT(looked_up, _NEAR_FLAG).view(bool) & (spread <= FLAT_RGB)
+    confident |= cv2.LUT(looked_up, _EXACT_FLAG).view(bool)
+    return looked_up & 0x1F, confident
 
 
 def _decide_borders(labels: np.ndarray, confident: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -122,20 +158,36 @@ def _decide_borders(labels: np.ndarray, confident: np.ndarray, image: np.ndarray
 
     JPEG blurs colour across part borders, so a border pixel can land on a third part's colour; the
     true label is one of the parts around it. Pixels with no confident neighbour keep their own label.
+    The work is confined to the box around the unconfident pixels grown by half the vote window: no
+    confident pixel outside it is near one of them.
     """
-    rows, cols = np.nonzero(~confident)
+    points = cv2.findNonZero((~confident).view(np.uint8)).reshape(-1, 2)  # x, y of unconfident pixels
+    rows, cols = points[:, 1], points[:, 0]
+    half = VOTE_WINDOW // 2
+    top, left = max(0, int(rows.min()) - half), max(0, int(cols.min()) - half)
+    bottom, right = int(rows.max()) + half + 1, int(cols.max()) + half + 1
+    box_labels = labels[top:bottom, left:right]
+    box_confident = confident[top:bottom, left:right]
+    flat = (rows - top) * box_labels.shape[1] + (cols - left)  # index of each pixel in the flattened box
     pixels = _lab(image[rows, cols].reshape(-1, 1, 3)).reshape(-1, 3) * BORDER_WEIGHTS
+    channels = [np.ascontiguousarray(pixels[:, c]) for c in range(3)]
     palette = _palette_lab() * BORDER_WEIGHTS
-    out = labels.copy()
+    chosen = labels[rows, cols]
     best_dist = np.full(len(rows), np.inf, np.float32)
     kernel = np.ones((VOTE_WINDOW, VOTE_WINDOW), np.uint8)
-    for label in np.unique(labels[confident]):
-        near = cv2.dilate((confident & (labels == label)).view(np.uint8), kernel)
-        candidate = near[rows, cols] > 0
-        dist = ((pixels - palette[label]) ** 2).sum(axis=1)
-        closer = candidate & (dist < best_dist)
-        out[rows[closer], cols[closer]] = label
+    confident_labels = np.where(box_confident, box_labels, _UNKNOWN)
+    present = np.bincount(confident_labels.ravel(), minlength=256)[:_UNKNOWN]
+    for label in np.flatnonzero(present):
+        near = cv2.dilate(cv2.compare(confident_labels, int(label), cv2.CMP_EQ), kernel)
+        # squared distance, summed in the order ((dL + da) + db) as numpy's sum over the last axis does
+        dist = (channels[0] - palette[label, 0]) ** 2
+        dist += (channels[1] - palette[label, 1]) ** 2
+        dist += (channels[2] - palette[label, 2]) ** 2
+        closer = (near.ravel().take(flat) > 0) & (dist < best_dist)
+        chosen[closer] = label
         best_dist[closer] = dist[closer]
+    out = labels.copy()
+    out[rows, cols] = chosen
     return out
 
 

@@ -73,6 +73,7 @@ class _Shape:
         if len(xs) < 20:
             raise ValueError("garment mask is empty or too small for landmarks")
         self.fg = fg
+        self.ys, self.xs = ys, xs  # foreground pixels, kept for the sleeve search
         self.x0, self.x1, self.y0, self.y1 = xs.min(), xs.max(), ys.min(), ys.max()
         self.h, self.w = float(self.y1 - self.y0 + 1), float(self.x1 - self.x0 + 1)
         self.xc = float(xs.mean())
@@ -112,7 +113,7 @@ class _Shape:
 
 def _sleeves(shape: _Shape, left: float, right: float) -> dict[int, np.ndarray]:
     """Pixels (x, y) outside the body columns on each side (+1: image right = person's left), upper half."""
-    ys, xs = np.nonzero(shape.fg)
+    ys, xs = shape.ys, shape.xs
     margin = 0.03 * shape.w
     upper = ys <= shape.y0 + 0.85 * shape.h
     out = {}
@@ -129,7 +130,7 @@ def _upper_points(shape: _Shape, hem: float) -> tuple[np.ndarray, np.ndarray]:
     xc = (left + right) / 2
     neck = (xc, shape.top(xc) + 0.035 * shape.h)
     sleeves = _sleeves(shape, left, right)
-    area = shape.fg.sum()
+    area = len(shape.xs)
     points: dict[str, tuple[float, float]] = {"neck": neck}
     conf: dict[str, float] = {"neck": 1.0, "left_shoulder": 1.0, "right_shoulder": 1.0}
     for side, name in ((1, "left"), (-1, "right")):
