@@ -21,6 +21,7 @@ shards are written as results arrive and a killed build keeps its finished shard
 from __future__ import annotations
 
 import json
+import logging
 import struct
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -258,6 +259,8 @@ class _StreamedAnnotations:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
+        # Ray Data logs each execution plan at INFO; the build reports its own progress.
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         gpus = info["gpus"]
         workers = max(1, min(gpus or info["cpus"], (len(rows) + batch_size - 1) // batch_size))
         dataset = ray.data.from_items([{"row": _row_json(r)} for r in rows]).map_batches(
