@@ -1,7 +1,8 @@
 """HQFT filter benchmark: precision and recall of each criterion on generated VITON-HD and Dress Code sets.
 
-Run: `.venv/bin/python -m benchmarks.hqft.run [--samples 200] [--size 256x192] [--seed 3]`. Prints one
+Run: `.venv/bin/python -m benchmarks.hqft.run [--samples 200] [--size 256x192] [--seed 7]`. Prints one
 row per layout and criterion (the issue's bar: precision and recall >= 0.9 each) and the share kept.
+Thresholds and fits in `preprocess.filters.hqft` were calibrated on seed 3; the default seed 7 is held out.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--size", default="256x192", help="HxW of the generated images")
-    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7, help="3 is the calibration seed")
     parser.add_argument("--bar", type=float, default=0.9)
     args = parser.parse_args(argv)
     h, w = (int(v) for v in args.size.lower().split("x"))

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from preprocess.annotators.base import AnnotationError, Pose
-from preprocess.filters.hqft import HQFTDecision, HQFTThresholds, decide, pad_to_aspect, select_hqft
+from preprocess.filters.hqft import (
+    HQFTDecision,
+    HQFTThresholds,
+    body_proportions,
+    decide,
+    pad_to_aspect,
+    select_hqft,
+)
 from preprocess.filters.hqft_calibration import decide_synthetic, flags, score_criteria
 from preprocess.filters.hqft_inputs import HQFTInput, load_hqft_input
 from preprocess.formats import read_dataset
@@ -20,7 +27,7 @@ BAR = 0.9
 @pytest.fixture(scope="module", params=["vitonhd", "dresscode"])
 def scored(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("hqft") / request.param
-    generate_dataset(request.param, 60, root, seed=3, size=(128, 96))
+    generate_dataset(request.param, 60, root, seed=7, size=(128, 96))  # held out: calibrated on 3
     decisions, records = decide_synthetic(root, request.param)
     return decisions, records, score_criteria(decisions, records)
 
@@ -71,7 +78,7 @@ def _figure(case: int) -> HQFTInput:
     parse[30:80, 30:66] = 5  # upper clothes
     parse[80:125, 34:62] = 9  # pants
     body = np.zeros((18, 3), np.float32)
-    for index, (x, y) in {0: (48, 18), 1: (48, 30), 2: (34, 32), 5: (62, 32), 8: (38, 78), 11: (58, 78),
+    for index, (x, y) in {0: (48, 16), 1: (48, 30), 2: (34, 32), 5: (62, 32), 8: (38, 78), 11: (58, 78),
                           16: (40, 16), 17: (56, 16), 9: (38, 100), 12: (58, 100)}.items():  # fmt: skip
         body[index] = (x, y, 0.9)
     body[3] = (26, 50, 0.9)
@@ -93,6 +100,24 @@ def test_mild_occlusion_is_kept_as_hard_case_and_heavy_one_dropped():
     assert any(r.startswith("hard case: mild occlusion") for r in mild.reasons)
     assert not heavy.keep and any(r.startswith("occluded:") for r in heavy.reasons), heavy.scores
     assert clean.scores["occlusion"] < mild.scores["occlusion"] < heavy.scores["occlusion"]
+
+
+def test_body_proportions_from_pose_flag_a_tiny_head_as_extreme():
+    usual = _figure(0)
+    heads, build = body_proportions(usual)
+    assert 6.4 < heads < 8.5 and 0.75 < build < 1.35, (heads, build)
+    tiny_head = _figure(0)
+    tiny_head.pose.body[0] = (48, 24, 0.9)  # nose close to the neck: a head much smaller than the torso
+    assert body_proportions(tiny_head)[0] > heads + 2
+    unseen = _figure(0)
+    unseen.pose.body[0, 2] = 0.0
+    assert np.isnan(body_proportions(unseen)).all()
+    clean, extreme = decide([usual, tiny_head])
+    assert clean.keep, clean.reasons
+    assert not extreme.keep
+    assert any(r.startswith("extreme proportion: the body is about") for r in extreme.reasons), (
+        extreme.reasons
+    )
 
 
 def test_thresholds_are_explicit_parameters():
