@@ -13,8 +13,8 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from assets.reporting import markdown_table
 from assets.shards import dataset_shards, shard_dir
-from assets.sources import _markdown_table
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource
 from preprocess.filters.hqft import HQFTDecision, decide, select_hqft
@@ -131,9 +131,7 @@ def hqft_subset(
             "dropped": len(decisions) + len(skipped) - kept,
             "selected": len(selected),
             "dropped_by_reason": dg.MetadataValue.md(
-                _markdown_table(
-                    ["reason", "samples"], sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))
-                )
+                markdown_table(["reason", "samples"], sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0])))
                 if dropped
                 else "_nothing dropped_"
             ),

@@ -15,7 +15,8 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from assets.sources import _markdown_table, _progress_logger, raw_manifest
+from assets.reporting import check_result, markdown_table, progress_logger
+from assets.sources import raw_manifest
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource, RayResource
 from preprocess.annotation_pipeline import build_dataset_shards
@@ -64,7 +65,7 @@ def _stats_table(summary: dict[str, dict[str, float]]) -> str:
         [category, *(f"{values.get(column, float('nan')):.3g}" for column in STATS_COLUMNS_SHOWN)]
         for category, values in summary.items()
     ]
-    return _markdown_table(["category", *STATS_COLUMNS_SHOWN], rows) if rows else "_no samples_"
+    return markdown_table(["category", *STATS_COLUMNS_SHOWN], rows) if rows else "_no samples_"
 
 
 def _quarantine_table(rows: list[QuarantineRow]) -> str:
@@ -73,8 +74,8 @@ def _quarantine_table(rows: list[QuarantineRow]) -> str:
     reasons: dict[str, int] = {}
     for row in rows:
         reasons[row.reason] = reasons.get(row.reason, 0) + 1
-    counts = _markdown_table(["reason", "count"], sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
-    first = _markdown_table(
+    counts = markdown_table(["reason", "count"], sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    first = markdown_table(
         ["sample_id", "path", "reason"], [[r.sample_id, r.path, r.reason] for r in rows[:10]]
     )
     return f"{counts}\n\nfirst {min(10, len(rows))} of {len(rows)}\n\n{first}"
@@ -102,7 +103,7 @@ def dataset_shards(
         raise dg.Failure(description=f"dataset {dataset!r}: {exc}") from None
     folder = shard_dir(home, dataset)
     result = build_dataset_shards(
-        manifest, root, folder, use_ray=True, progress=_progress_logger(context, dataset)
+        manifest, root, folder, use_ray=True, progress=progress_logger(context, dataset, "annotated")
     )
     built = json.loads((folder / SHARDS_JSON).read_text())
     summary = category_summary(shard_stats(folder))
@@ -227,27 +228,6 @@ def store_quality_results(
     write_rows("quality_results", rows, home)
 
 
-def _check_result(result: ShardCheckResult, dataset: str) -> dg.AssetCheckResult:
-    expectations = _markdown_table(
-        ["expectation", "column", "passed", "unexpected"],
-        [[e.expectation, e.column, e.success, e.unexpected_count] for e in result.expectations],
-    )
-    return dg.AssetCheckResult(
-        check_name=result.name,
-        asset_key=dataset_shards.key,
-        passed=result.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=result.description,
-        metadata={
-            "dataset": dataset,
-            "rows": result.rows,
-            "unexpected_count": result.unexpected_count,
-            "examples": dg.MetadataValue.json(result.examples),
-            "expectations": dg.MetadataValue.md(expectations),
-        },
-    )
-
-
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(check.name, asset=dataset_shards, blocking=True, description=check.description)
@@ -273,7 +253,7 @@ def dataset_shards_checks(
     version = json.loads((folder / SHARDS_JSON).read_text()).get("dataset_version")
     store_quality_results(home, context.run.run_id, dataset, version, QUALITY_STAGE, results)
     for result in results:
-        yield _check_result(result, dataset)
+        yield check_result(result, dataset_shards.key, dataset)
 
 
 defs = dg.Definitions(assets=[dataset_shards], asset_checks=[dataset_shards_checks])

@@ -6,12 +6,13 @@ Dagster metadata and AssetCheckResults.
 """
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
 import pyarrow.parquet as pq
 
+from assets.reporting import check_result, markdown_table, progress_logger
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource, RayResource
 from preprocess.dataset_fingerprint import FingerprintError, fingerprint_dataset
@@ -21,7 +22,6 @@ from preprocess.manifest import MANIFEST_FILE, SUMMARY_FILE, build_manifest
 from preprocess.samples import MANIFEST_SCHEMA
 from quality.manifest_checks import (
     MANIFEST_CHECKS,
-    ManifestCheckResult,
     ManifestSchemaError,
     validate_manifest_file,
 )
@@ -29,17 +29,6 @@ from quality.manifest_checks import (
 PREVIEW_ROWS = 5
 QUARANTINE_PREVIEW_ROWS = 10
 PREVIEW_COLUMNS = ("sample_id", "split", "category", "kind", "pair_mode", "person_path", "garment_path")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _manifest_preview(manifest: Path) -> str:
@@ -52,30 +41,17 @@ def _manifest_preview(manifest: Path) -> str:
         for r in rows
     ]
     shown = f"first {len(rows)} of {table.num_rows} samples\n\n"
-    return shown + _markdown_table([*PREVIEW_COLUMNS, "w x h", "hash"], body)
+    return shown + markdown_table([*PREVIEW_COLUMNS, "w x h", "hash"], body)
 
 
 def _quarantine_preview(quarantine: Path, reasons: dict[str, int]) -> str:
     if not reasons:
         return "_nothing quarantined_"
     table = pq.read_table(quarantine, columns=["path", "sample_id", "stage", "reason"])
-    counts = _markdown_table(["reason", "count"], sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    counts = markdown_table(["reason", "count"], sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     first = table.slice(0, QUARANTINE_PREVIEW_ROWS).to_pylist()
-    rows = _markdown_table(["path", "sample_id", "stage", "reason"], [list(r.values()) for r in first])
+    rows = markdown_table(["path", "sample_id", "stage", "reason"], [list(r.values()) for r in first])
     return f"{counts}\n\nfirst {len(first)} of {table.num_rows} rows\n\n{rows}"
-
-
-def _progress_logger(context: dg.AssetExecutionContext, dataset: str) -> Callable[[int, int], None]:
-    """A build_manifest progress callback that logs each tenth of the samples once (not every chunk)."""
-    logged = {-1}
-
-    def log(done: int, total: int) -> None:
-        tenth = done * 10 // max(total, 1)
-        if tenth not in logged:
-            logged.add(tenth)
-            context.log.info(f"{dataset}: probed {done}/{total} samples")
-
-    return log
 
 
 MANIFEST_COLUMN_SCHEMA = dg.TableSchema(
@@ -107,7 +83,7 @@ def raw_manifest(
             home.manifest_dir(dataset),
             entry.layout,
             use_ray=True,
-            progress=_progress_logger(context, dataset),
+            progress=progress_logger(context, dataset, "probed"),
         )
     except (DatasetRegistryError, FingerprintError, LayoutError) as exc:
         raise dg.Failure(description=f"dataset {dataset!r}: {exc}") from None
@@ -139,27 +115,6 @@ def raw_manifest(
     )
 
 
-def _check_result(result: ManifestCheckResult, dataset: str) -> dg.AssetCheckResult:
-    expectations = _markdown_table(
-        ["expectation", "column", "passed", "unexpected"],
-        [[e.expectation, e.column, e.success, e.unexpected_count] for e in result.expectations],
-    )
-    return dg.AssetCheckResult(
-        check_name=result.name,
-        asset_key=raw_manifest.key,
-        passed=result.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=result.description,
-        metadata={
-            "dataset": dataset,
-            "rows": result.rows,
-            "unexpected_count": result.unexpected_count,
-            "examples": dg.MetadataValue.json(result.examples),
-            "expectations": dg.MetadataValue.md(expectations),
-        },
-    )
-
-
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(check.name, asset=raw_manifest, blocking=True, description=check.description)
@@ -187,7 +142,7 @@ def raw_manifest_checks(
     except (ManifestSchemaError, FileNotFoundError) as exc:
         raise dg.Failure(description=f"dataset {dataset!r}: {exc}") from None
     for result in results:
-        yield _check_result(result, dataset)
+        yield check_result(result, raw_manifest.key, dataset)
 
 
 defs = dg.Definitions(assets=[raw_manifest], asset_checks=[raw_manifest_checks])

@@ -1,0 +1,66 @@
+"""What every asset module shows Dagster the same way: Markdown tables, progress logs, check results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import dagster as dg
+
+
+class CheckOutcome(Protocol):
+    """A great-expectations check result from quality/ (manifest or shard checks)."""
+
+    name: str
+    passed: bool
+    description: str
+    rows: int
+    unexpected_count: int
+    examples: Any
+    expectations: Sequence[Any]
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def progress_logger(context: dg.AssetExecutionContext, dataset: str, verb: str) -> Callable[[int, int], None]:
+    """A progress callback that logs each tenth of the samples once (not every chunk)."""
+    logged = {-1}
+
+    def log(done: int, total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if tenth not in logged:
+            logged.add(tenth)
+            context.log.info(f"{dataset}: {verb} {done}/{total} samples")
+
+    return log
+
+
+def check_result(result: CheckOutcome, asset_key: dg.AssetKey, dataset: str) -> dg.AssetCheckResult:
+    """A quality/ check result as a blocking-severity Dagster AssetCheckResult with its expectations table."""
+    expectations = markdown_table(
+        ["expectation", "column", "passed", "unexpected"],
+        [[e.expectation, e.column, e.success, e.unexpected_count] for e in result.expectations],
+    )
+    return dg.AssetCheckResult(
+        check_name=result.name,
+        asset_key=asset_key,
+        passed=result.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=result.description,
+        metadata={
+            "dataset": dataset,
+            "rows": result.rows,
+            "unexpected_count": result.unexpected_count,
+            "examples": dg.MetadataValue.json(result.examples),
+            "expectations": dg.MetadataValue.md(expectations),
+        },
+    )

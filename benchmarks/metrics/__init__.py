@@ -1,0 +1,1 @@
+"""Metrics throughput against the peer implementations (torchmetrics, lpips, torch-fidelity)."""

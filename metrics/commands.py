@@ -1,0 +1,66 @@
+"""`vton metrics ...`: evaluate two folders of images from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from metrics.folders import ALL_METRICS
+from metrics.protocols import PROTOCOLS
+
+
+@click.group("metrics")
+def metrics_group() -> None:
+    """Image metrics (SSIM, PSNR, LPIPS, FID, KID, ...) over folders of predictions and ground truth."""
+
+
+@metrics_group.command("compute")
+@click.option("--pred", "pred_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--gt", "gt_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--metrics",
+    "metric_list",
+    default="ssim,psnr,lpips",
+    show_default=True,
+    help=f"Comma-separated, from: {','.join(ALL_METRICS)}.",
+)
+@click.option("--protocol", type=click.Choice(sorted(PROTOCOLS)), default="torch_fidelity", show_default=True)
+@click.option("--kid-subset-size", type=click.IntRange(min=2), default=None, help="Override the protocol's.")
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line: metric -> value.")
+def compute_command(
+    pred_dir: Path,
+    gt_dir: Path,
+    metric_list: str,
+    protocol: str,
+    kid_subset_size: int | None,
+    device: str,
+    batch_size: int,
+    as_json: bool,
+) -> None:
+    """Compute metrics between --pred and --gt, images matched by file name (paired metrics: mean over pairs)."""
+    from metrics.folders import evaluate_folders
+    from metrics.protocols import get_protocol
+    from vton.weights.errors import WeightsError
+
+    metrics = [m.strip() for m in metric_list.split(",") if m.strip()]
+    proto = get_protocol(protocol)
+    if kid_subset_size is not None:
+        proto = proto.with_options(kid_subset_size=kid_subset_size)
+    try:
+        result = evaluate_folders(pred_dir, gt_dir, metrics, proto, device=device, batch_size=batch_size)
+    except (ValueError, FileNotFoundError, WeightsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"protocol {proto.name}: {result.pairs} matched pairs")
+    if result.unmatched_pred or result.unmatched_gt:
+        click.echo(
+            f"warning: {len(result.unmatched_pred)} prediction(s) and {len(result.unmatched_gt)} ground-truth "
+            "image(s) have no partner; paired metrics skip them"
+        )
+    for name, value in result.values.items():
+        click.echo(f"{name:10s} {value:.6g}")
+    if as_json:
+        click.echo(json.dumps(result.values, sort_keys=True))
