@@ -30,6 +30,7 @@ MANIFEST_FILE = "manifest.parquet"
 QUARANTINE_FILE = "quarantine.parquet"
 SUMMARY_FILE = "summary.json"
 CHUNK_SIZE = 32
+MAX_CHUNK_SIZE = 512
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
@@ -168,7 +169,14 @@ def probe_chunk(chunk: list[dict], root: str) -> list[tuple[dict | None, dict | 
     return out
 
 
-MapChunks = Callable[[Callable, list, str], list]
+def _chunk_size(samples: int, use_ray: bool) -> int:
+    """About eight chunks per CPU (balance without per-task overhead), between CHUNK_SIZE and MAX_CHUNK_SIZE."""
+    cpus = 1
+    if use_ray:
+        from vton.ray_runtime import ensure_ray
+
+        cpus = max(1, ensure_ray()["cpus"])
+    return max(CHUNK_SIZE, min(MAX_CHUNK_SIZE, -(-samples // (8 * cpus))))
 
 
 def _local_map(fn: Callable, chunks: list, root: str, on_done: Callable | None = None) -> list:
@@ -203,7 +211,7 @@ def build_manifest(
     layout: str = "auto",
     *,
     use_ray: bool = True,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ManifestResult:
     """Read, hash and probe a dataset; write manifest, quarantine and summary atomically under `out_dir`.
@@ -217,6 +225,8 @@ def build_manifest(
     for sample in read.samples:
         sample.validate()
     raw = [asdict(s) for s in read.samples]
+    if chunk_size is None:
+        chunk_size = _chunk_size(len(raw), use_ray)
     chunks = [raw[i : i + chunk_size] for i in range(0, len(raw), chunk_size)]
     done = 0
 
