@@ -12,12 +12,13 @@ import os
 import re
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile, PngImagePlugin
 
 # Largest image (width * height) decoded by default: 80 MP is ~240 MB as RGB, beyond any try-on photo,
 # and below PIL's own warning threshold. Larger headers are refused as decompression bombs; PIL's hard
@@ -94,6 +95,7 @@ _PIL_ERRORS = (
     ValueError,
     EOFError,
     IndexError,
+    KeyError,  # e.g. a malformed EXIF makes PIL retry as MPO, a format it cannot find
     struct.error,
     zlib.error,
 )
@@ -128,6 +130,18 @@ def probe_image_bytes(
 
     `name` (the path relative to the dataset root) and `role` ("person image", ...) appear in errors.
     """
+    fmt = _precheck(data, name, role)
+    if fmt in ("JPEG", "PNG") and not ImageFile.LOAD_TRUNCATED_IMAGES:
+        info = _probe_fast(data, fmt, name, role, max_pixels)
+        if info is not None:
+            return info
+    return _probe_pil(data, name, role, max_pixels)
+
+
+def _probe_pil(
+    data: bytes, name: str, role: str = "image", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> ImageInfo:
+    """The reference probe: PIL opens the header (kept callable so tests can compare the fast path)."""
     return _open_checked(data, name, role, max_pixels)[1]
 
 
@@ -197,12 +211,7 @@ def _read_source(source: Path | bytes, name: str | None, role: str) -> tuple[byt
 
 def _open_checked(data: bytes, name: str, role: str, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
     """Magic bytes, completeness and header checks; the opened (not loaded) image and what it needs."""
-    if not data:
-        raise BadImageError(f"{role} {name!r} is empty (0 bytes): {_REDOWNLOAD}", name)
-    fmt = _detect_format(data)
-    if fmt is None:
-        raise BadImageError(f"{role} {name!r} is not an image: {_describe_non_image(data)}", name)
-    _check_complete(data, fmt, name, role)
+    fmt = _precheck(data, name, role)
     try:
         image = Image.open(BytesIO(data), formats=_PIL_FORMATS.get(fmt, [fmt]))
     except Image.DecompressionBombError as exc:
@@ -218,10 +227,38 @@ def _open_checked(data: bytes, name: str, role: str, max_pixels: int) -> tuple[I
         raise BadImageError(_bomb_reason(name, role, width * height, max_pixels, (width, height)), name)
     if width <= 0 or height <= 0:
         raise BadImageError(f"{role} {name!r} declares a {width}x{height} image: {_REDOWNLOAD}", name)
-    steps = _MODE_STEPS.get(image.mode)
+    transparent = image.mode == "P" and "transparency" in image.info
+    orientation = lambda: _orientation(image, data, fmt)  # noqa: E731 - after the mode check, as before
+    return image, _info(data, fmt, image.mode, width, height, transparent, orientation, name, role)
+
+
+def _precheck(data: bytes, name: str, role: str) -> str:
+    """Emptiness, magic bytes and completeness; the detected container format."""
+    if not data:
+        raise BadImageError(f"{role} {name!r} is empty (0 bytes): {_REDOWNLOAD}", name)
+    fmt = _detect_format(data)
+    if fmt is None:
+        raise BadImageError(f"{role} {name!r} is not an image: {_describe_non_image(data)}", name)
+    _check_complete(data, fmt, name, role)
+    return fmt
+
+
+def _info(
+    data: bytes,
+    fmt: str,
+    mode: str,
+    width: int,
+    height: int,
+    transparent: bool,
+    orientation: Callable[[], int],
+    name: str,
+    role: str,
+) -> ImageInfo:
+    """The probe's answer from the header facts, shared by the PIL and the fast path."""
+    steps = _MODE_STEPS.get(mode)
     if steps is None:
         raise BadImageError(
-            f"{role} {name!r} has pixel mode {image.mode}, which is not supported: convert it to 8-bit RGB",
+            f"{role} {name!r} has pixel mode {mode}, which is not supported: convert it to 8-bit RGB",
             name,
         )
     notes: list[str] = []
@@ -231,14 +268,14 @@ def _open_checked(data: bytes, name: str, role: str, max_pixels: int) -> tuple[I
     if "16bit_to_8bit" not in steps and fmt == "PNG" and data[12:16] == b"IHDR" and data[24] == 16:
         notes.append("16bit_to_8bit")  # PIL keeps the high byte of 16-bit RGB(A)/LA PNGs
     notes.extend(steps)
-    if image.mode == "P" and "transparency" in image.info:
+    if transparent:
         notes.append("alpha_composited_on_white")
-    orientation = _orientation(image, data, fmt)
-    if orientation in _ORIENT:
-        notes.append(f"exif_transpose:{orientation}")
-        if orientation >= 5:
+    turn = orientation()
+    if turn in _ORIENT:
+        notes.append(f"exif_transpose:{turn}")
+        if turn >= 5:
             width, height = height, width
-    return image, ImageInfo(fmt, image.mode, width, height, notes)
+    return ImageInfo(fmt, mode, width, height, notes)
 
 
 def _detect_format(data: bytes) -> str | None:
@@ -358,6 +395,265 @@ def _png_chunk(data: bytes, kind: bytes) -> bytes | None:
             return None
         pos += 12 + length
     return None
+
+
+class _Doubt(Exception):
+    """The fast header parser met something it does not reproduce exactly; PIL decides instead."""
+
+
+def _probe_fast(data: bytes, fmt: str, name: str, role: str, max_pixels: int) -> ImageInfo | None:
+    """The probe without PIL for ordinary JPEG and PNG headers; None where PIL must decide.
+
+    Reproduces what `Image.open` reports (PIL 13's JpegImagePlugin and PngImagePlugin) for the headers
+    it accepts and hands anything else (junk between segments, unusual markers or chunks, bad checksums,
+    malformed EXIF, huge sizes) back to the PIL path, so results and errors are the same either way.
+    """
+    try:
+        if fmt == "JPEG":
+            mode, width, height, orientation = _jpeg_header(data)
+            transparent = False
+        else:
+            mode, width, height, transparent, orientation = _png_header(data)
+    except _Doubt:
+        return None
+    limit = Image.MAX_IMAGE_PIXELS
+    if width <= 0 or height <= 0 or width * height > max_pixels or (limit and width * height > limit):
+        return None  # PIL's own refusals and warnings, and ours, come from the PIL path
+    return _info(data, fmt, mode, width, height, transparent, lambda: orientation, name, role)
+
+
+_JPEG_SOF = frozenset((0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xDE))
+_JPEG_SKIP = frozenset((0xC4, 0xCC, 0xDC, 0xDD, 0xDF, 0xFE))  # segments PIL reads past unparsed
+_JPEG_LAYER_MODES = {1: "L", 3: "RGB", 4: "CMYK"}
+_XMP_ORIENTATION = re.compile(rb'tiff:Orientation(="|>)([0-9])')
+
+
+def _jpeg_header(data: bytes) -> tuple[str, int, int, int]:
+    """(mode, width, height, EXIF orientation) as PIL's JPEG plugin reads them; _Doubt on anything unusual."""
+    pos, size = 2, len(data)
+    mode, width, height = "", 0, 0
+    exif: bytes | None = None
+    xmp: bytes | None = None
+    dpi = False
+    icc: list[bytes] = []
+    while True:
+        if pos + 4 > size or data[pos] != 0xFF:
+            raise _Doubt  # junk between segments or the end of the data
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1  # fill byte
+            continue
+        if 0xD0 <= marker <= 0xD7:
+            pos += 2  # restart marker: no length, PIL steps over it
+            continue
+        length = (data[pos + 2] << 8) | data[pos + 3]
+        end = pos + 2 + length
+        if length < 2 or end > size:
+            raise _Doubt
+        if marker == 0xDA:
+            break
+        segment = data[pos + 4 : end]
+        if marker in _JPEG_SOF:
+            if length < 8 or segment[0] != 8 or segment[5] not in _JPEG_LAYER_MODES:
+                raise _Doubt  # PIL refuses these; let it word the error
+            if icc and len(min(icc)) < 14:
+                raise _Doubt  # PIL reads the fragment count of the first ICC fragment here
+            icc = []
+            mode = _JPEG_LAYER_MODES[segment[5]]
+            height = (segment[1] << 8) | segment[2]
+            width = (segment[3] << 8) | segment[4]
+        elif marker == 0xDB:
+            _check_dqt(segment)
+        elif 0xE0 <= marker <= 0xEF:
+            if marker == 0xE0 and segment.startswith(b"JFIF"):
+                if len(segment) < 7:
+                    raise _Doubt
+                if len(segment) >= 12 and segment[7] in (1, 2):
+                    dpi = True
+            elif marker == 0xE1 and segment.startswith(b"Exif\0\0"):
+                exif = segment if exif is None else exif + segment[6:]
+            elif marker == 0xE1 and segment.startswith(b"http://ns.adobe.com/xap/1.0/\x00"):
+                xmp = segment.split(b"\x00", 1)[1]
+            elif marker == 0xE2 and segment.startswith(b"MPF\0"):
+                raise _Doubt  # multi-picture (MPO) headers: PIL may open another plugin
+            elif marker == 0xE2 and segment.startswith(b"ICC_PROFILE\0"):
+                icc.append(segment)
+            elif marker == 0xED and segment.startswith(b"Photoshop 3.0\x00"):
+                _check_photoshop(segment)
+            elif marker == 0xEE and segment.startswith(b"Adobe") and len(segment) < 7:
+                raise _Doubt  # PIL reads the Adobe version word (it does not change the mode)
+        elif marker not in _JPEG_SKIP:
+            raise _Doubt  # SOI, EOI, JPG, JPGn, TEM, reserved: PIL treats these its own way
+        pos = end
+    if not mode:
+        raise _Doubt  # no frame header before the scan
+    orientation = 1
+    tags = None
+    if exif is not None:
+        tags = _exif_ifd0(exif)
+        if not dpi and tags and 0x0128 in tags and 0x011A in tags:
+            # PIL reads the resolution from EXIF while opening; only the usual types are safe to skip
+            if tags[0x0128][0] not in (3, 4) or tags[0x011A][:2] != (5, 1):
+                raise _Doubt
+        if tags and 0x0112 in tags:
+            return mode, width, height, _exif_orientation_value(tags[0x0112])
+    if xmp is not None:
+        found = _XMP_ORIENTATION.search(xmp)
+        if found:
+            orientation = int(found[2])
+    return mode, width, height, orientation
+
+
+def _check_photoshop(segment: bytes) -> None:
+    """PIL's Photoshop resource walk stops quietly on short data, except for a missing name length."""
+    offset, size = 14, len(segment)
+    while segment[offset : offset + 4] == b"8BIM":
+        offset += 4
+        if offset + 2 > size:
+            return
+        code = (segment[offset] << 8) | segment[offset + 1]
+        offset += 2
+        if offset >= size:
+            raise _Doubt
+        offset += 1 + segment[offset]
+        offset += offset & 1
+        if offset + 4 > size:
+            return
+        length = int.from_bytes(segment[offset : offset + 4], "big")
+        offset += 4
+        if code == 0x03ED and len(segment[offset : offset + length]) < 14:
+            return
+        offset += length
+        offset += offset & 1
+
+
+def _check_dqt(segment: bytes) -> None:
+    """PIL refuses a quantisation segment whose tables overrun it."""
+    while segment:
+        need = 65 if segment[0] < 16 else 129
+        if len(segment) < need:
+            raise _Doubt
+        segment = segment[need:]
+
+
+# TIFF field type -> bytes per value, for the types PIL's IFD reader knows (others are skipped).
+_TIFF_UNIT = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+
+
+def _exif_ifd0(blob: bytes) -> dict[int, tuple[int, int, int]] | None:
+    """First IFD of an EXIF block as PIL's Exif.load keeps it: tag -> (type, count, single SHORT value).
+
+    None where PIL sees no EXIF at all (an empty block); _Doubt where PIL would warn, raise or read
+    out-of-line data that is missing.
+    """
+    while blob.startswith(b"Exif\0\0"):
+        blob = blob[6:]
+        if blob.startswith(b"Exif\0\0"):
+            raise _Doubt  # PIL strips at most two prefixes
+    if not blob:
+        return None
+    head = blob[:4]
+    if len(blob) < 8 or head not in (b"II*\0", b"MM\0*"):
+        raise _Doubt
+    order = "<" if head[0] == 0x49 else ">"
+    size = len(blob)
+    (pos,) = struct.unpack_from(order + "L", blob, 4)
+    if pos + 2 > size:
+        raise _Doubt
+    (count,) = struct.unpack_from(order + "H", blob, pos)
+    pos += 2
+    if pos + 12 * count + 4 > size:
+        raise _Doubt  # PIL stops part-way with a warning
+    tags: dict[int, tuple[int, int, int]] = {}
+    total = 0
+    for tag, kind, number, value in struct.iter_unpack(order + "HHL4s", blob[pos : pos + 12 * count]):
+        if tag in tags:
+            continue
+        unit = _TIFF_UNIT.get(kind)
+        if unit is None:
+            continue
+        length = number * unit
+        if length > 4:
+            (offset,) = struct.unpack(order + "L", value)
+            total += length
+            if total > size or offset + length > size:
+                raise _Doubt
+        elif length == 0:
+            continue
+        short = struct.unpack_from(order + "H", value)[0] if kind == 3 and number == 1 else 0
+        tags[tag] = (kind, number, short)
+    return tags
+
+
+def _exif_orientation_value(entry: tuple[int, int, int]) -> int:
+    kind, number, value = entry
+    if kind != 3 or number != 1:
+        raise _Doubt  # PIL would report a tuple, a string or another width: let it
+    return value
+
+
+# PNG chunks PIL reads past (or merely records) without any check that could fail, before the pixels.
+_PNG_MIN_LENGTH = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9}
+_PNG_PIL_CHUNKS = frozenset(
+    (b"IHDR", b"IDAT", b"IEND", b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"tEXt", b"zTXt")
+    + (b"iTXt", b"iCCP", b"eXIf", b"acTL", b"fcTL", b"fdAT")
+)
+_PNG_TEXT_KEYS = (b"exif", b"xmp", b"XML:com.adobe.xmp", b"Raw profile type exif", b"transparency")
+_PNG_CID = re.compile(rb"\w\w\w\w")
+
+
+def _png_header(data: bytes) -> tuple[str, int, int, bool, int]:
+    """(mode, width, height, palette transparency, EXIF orientation) as PIL's PNG plugin reads them."""
+    size = len(data)
+    if size < 33 or data[12:16] != b"IHDR" or data[8:12] != b"\0\0\0\r" or data[28] != 0:
+        raise _Doubt
+    found = PngImagePlugin._MODES.get((data[24], data[25]))
+    if found is None:
+        raise _Doubt
+    mode = found[0]
+    width, height = struct.unpack_from(">II", data, 16)
+    transparent = False
+    exif: bytes | None = None
+    pos = 8
+    while True:
+        if pos + 8 > size:
+            raise _Doubt
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        if not _PNG_CID.match(kind):
+            raise _Doubt
+        if kind == b"IDAT":
+            break
+        end = pos + 8 + length
+        if end + 4 > size:
+            raise _Doubt
+        payload = data[pos + 8 : end]
+        if zlib.crc32(payload, zlib.crc32(kind)) != int.from_bytes(data[end : end + 4], "big"):
+            raise _Doubt  # PIL refuses a bad checksum
+        if kind in _PNG_PIL_CHUNKS and pos != 8:
+            if kind == b"tRNS":
+                if mode == "P":
+                    transparent = True
+                elif mode in ("1", "L", "I;16", "RGB") and length < (6 if mode == "RGB" else 2):
+                    raise _Doubt
+            elif kind == b"eXIf":
+                exif = payload
+            elif kind == b"tEXt":
+                key = payload.split(b"\0", 1)[0]
+                if key in _PNG_TEXT_KEYS or length > 1_000_000:
+                    raise _Doubt
+            elif kind in _PNG_MIN_LENGTH:
+                if length < _PNG_MIN_LENGTH[kind]:
+                    raise _Doubt
+            elif kind != b"PLTE":
+                raise _Doubt  # a second IHDR, an early IEND, text to inflate, ICC, animation: PIL decides
+        pos = end + 4
+    if exif is None:
+        exif = _png_chunk(data, b"eXIf")  # the PIL path reads a late eXIf chunk the same way
+        if exif is None:
+            return mode, width, height, transparent, 1
+    tags = _exif_ifd0(b"Exif\0\0" + exif)
+    orientation = _exif_orientation_value(tags[0x0112]) if tags and 0x0112 in tags else 1
+    return mode, width, height, transparent, orientation
 
 
 def _bomb_reason(

@@ -283,3 +283,232 @@ def test_label_map_refuses_colour_and_wide_values():
     wide = _encode(Image.fromarray(np.full((4, 4), 300, np.uint16)), "PNG")
     with pytest.raises(BadImageError, match="label values up to 300"):
         decode_label_map(wide, "parse/0002.png")
+
+
+# --- fast header path: identical to the PIL path on every input ---------------------------------------
+
+
+def _outcome(probe, data: bytes, name: str, **options):
+    try:
+        return probe(data, name, **options)
+    except BadImageError as exc:
+        return ("error", exc.reason)
+    except Exception as exc:  # noqa: BLE001 - whatever the PIL path does, the fast path must do too
+        return (type(exc).__name__, str(exc))
+
+
+def _assert_paths_agree(data: bytes, name: str, *, expect_fast: bool | None = None, **options) -> None:
+    from preprocess.images import _probe_fast, _probe_pil
+
+    assert _outcome(probe_image_bytes, data, name, **options) == _outcome(
+        _probe_pil, data, name, **options
+    ), name
+    if expect_fast is not None and (data[:3] == b"\xff\xd8\xff" or data[:4] == b"\x89PNG"):
+        fmt = "JPEG" if data[:1] == b"\xff" else "PNG"
+        try:
+            fast = _probe_fast(data, fmt, name, "image", options.get("max_pixels", 80_000_000))
+        except BadImageError:
+            fast = "error"
+        if expect_fast:
+            assert fast is not None, f"{name}: the fast path handed back an ordinary header"
+
+
+def _exif_blob(
+    order: str, entries: list[tuple[int, int, int, bytes]], prefix: bytes = b"Exif\x00\x00"
+) -> bytes:
+    head = (b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(order + "L", 8)
+    body = struct.pack(order + "H", len(entries))
+    for tag, kind, count, value in entries:
+        body += struct.pack(order + "HHL", tag, kind, count) + value.ljust(4, b"\x00")
+    return prefix + head + body + b"\x00\x00\x00\x00"
+
+
+def _jpeg_with_segments(segments: list[bytes], *, mode: str = "RGB", size=(40, 30), **options) -> bytes:
+    plain = _encode(Image.new(mode, size, "white" if mode != "CMYK" else (0, 0, 0, 0)), "JPEG", **options)
+    return plain[:2] + b"".join(segments) + plain[2:]
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def test_fast_probe_matches_pil_on_the_bad_input_corpus(corpus):
+    for case in corpus:
+        data = case.path.read_bytes()
+        for name in (case.path.name, f"train/image/{case.path.name}", "x.png", "x.jpg"):
+            _assert_paths_agree(data, name)
+            _assert_paths_agree(data, name, max_pixels=1000)
+
+
+def test_fast_probe_matches_pil_on_real_photos(realdata_or_none):
+    if not realdata_or_none:
+        pytest.skip("no real photographs under shared/realdata/photos")
+    for path in realdata_or_none:
+        _assert_paths_agree(path.read_bytes(), path.name)
+
+
+@pytest.mark.parametrize("dataset", ["vitonhd", "dresscode"])
+def test_fast_probe_matches_pil_on_synthetic_datasets(tmp_path, dataset):
+    from preprocess.synthetic import generate_dataset
+
+    generate_dataset(dataset, 6, tmp_path / "v", size=(128, 96))
+    files = sorted(p for p in (tmp_path / "v").rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    assert files
+    for path in files:
+        _assert_paths_agree(path.read_bytes(), path.name, expect_fast=True)
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize("value", [0, 1, 2, 5, 6, 8, 9, 65535])
+def test_fast_probe_reads_exif_orientation_like_pil(order, value):
+    short = struct.pack(order + "H", value)
+    exif = _exif_blob(order, [(0x010F, 2, 4, b"abc\x00"), (0x0112, 3, 1, short)])
+    data = _jpeg_with_segments([_segment(0xE1, exif)])
+    _assert_paths_agree(data, "o.jpg", expect_fast=True)
+    png = _encode(Image.new("RGB", (40, 30)), "PNG", exif=exif)
+    _assert_paths_agree(png, "o.png", expect_fast=True)
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [
+        [_segment(0xE1, _exif_blob("<", [(0x0112, 4, 1, struct.pack("<L", 6))]))],  # LONG orientation
+        [_segment(0xE1, _exif_blob("<", [(0x0112, 3, 2, struct.pack("<HH", 6, 6))]))],  # two values
+        [_segment(0xE1, _exif_blob("<", [(0x0112, 3, 1, struct.pack("<H", 6))] * 2))],  # duplicate tag
+        [
+            _segment(
+                0xE1, _exif_blob("<", [(0x010F, 2, 40, struct.pack("<L", 9999)), (0x0112, 3, 1, b"\x06")])
+            )
+        ],
+        [_segment(0xE1, _exif_blob("<", [(0x0112, 99, 1, b"\x06"), (0x0112, 3, 1, b"\x08")]))],  # odd type
+        [_segment(0xE1, _exif_blob("<", [(0x0112, 3, 1, b"\x06")], prefix=b"Exif\x00\x00" * 2))],
+        [_segment(0xE1, _exif_blob("<", [(0x0112, 3, 1, b"\x06")], prefix=b"Exif\x00\x00" * 3))],
+        [_segment(0xE1, b"Exif\x00\x00")],  # empty EXIF
+        [_segment(0xE1, b"Exif\x00\x00XX*\x00\x08\x00\x00\x00")],  # not a TIFF header
+        [_segment(0xE1, b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00")],  # truncated IFD
+        [_segment(0xE1, b"Exif\x00\x00II*\x00\xff\x00\x00\x00")],  # IFD beyond the block
+        [_segment(0xE1, b'http://ns.adobe.com/xap/1.0/\x00<x tiff:Orientation="6"/>')],  # XMP only
+        [
+            _segment(0xE1, _exif_blob("<", [(0x010F, 2, 4, b"abc\x00")])),
+            _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<tiff:Orientation>8</tiff:Orientation>"),
+        ],
+        [  # resolution in EXIF, read while PIL opens the file
+            _segment(
+                0xE1,
+                _exif_blob(
+                    ">",
+                    [
+                        (0x0112, 3, 1, b"\x00\x03"),
+                        (0x011A, 5, 1, b"\x00\x00\x00\x00"),
+                        (0x0128, 3, 1, b"\x00\x02"),
+                    ],
+                ),
+            )
+        ],
+        [_segment(0xE1, _exif_blob("<", [(0x0128, 3, 1, b"\x02"), (0x011A, 1, 1, b"\x05")]))],  # PIL error
+        [_segment(0xE0, b"JFIF\x00\x01\x02\x01\x00\x48\x00\x48\x00\x00")],  # JFIF with dpi
+        [_segment(0xE0, b"JFIF\x00")],  # JFIF cut short
+        [_segment(0xEE, b"Adobe\x00\x64\x00\x00\x00\x00\x01")],
+        [_segment(0xEE, b"Adobe")],
+        [_segment(0xE2, b"ICC_PROFILE\x00\x01\x01" + b"\x00" * 20)],
+        [_segment(0xE2, b"ICC_PROFILE\x00")],  # too short for PIL's fragment count
+        [_segment(0xE2, b"MPF\x00II*\x00")],
+        [_segment(0xED, b"Photoshop 3.0\x00" + b"8BIM\x03\xed\x00\x00\x00\x00\x00\x10" + b"\x00" * 16)],
+        [_segment(0xED, b"Photoshop 3.0\x008BIM\x04\x04")],  # no name length
+        [_segment(0xFE, b"a comment"), b"\xff\xff", _segment(0xDD, b"\x00\x10")],  # fill byte
+        [b"\xff\xd0"],  # restart marker in the header
+        [b"\xff\x01"],  # TEM: PIL finds no marker
+        [b"\x00\x00"],  # junk between segments
+        [b"\xff\xd8"],  # a second SOI
+        [_segment(0xDB, b"\x00" + b"\x01" * 10)],  # short quantisation table
+        [_segment(0xC0, b"\x08\x00\x10\x00\x10\x02\x01\x11\x00\x02\x11\x00")],  # 2-layer frame first
+        [_segment(0xC0, b"\x0c\x00\x10\x00\x10\x01\x01\x11\x00")],  # 12-bit frame
+        [_segment(0xF0, b"")],  # JPG0
+    ],
+)
+def test_fast_probe_matches_pil_on_unusual_jpeg_headers(segments):
+    data = _jpeg_with_segments(segments)
+    for name in ("u.jpg", "u.png"):
+        _assert_paths_agree(data, name)
+
+
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [
+        ("L", {}),
+        ("RGB", {"progressive": True}),
+        ("CMYK", {}),
+        ("RGB", {"dpi": (300, 300)}),
+        ("L", {"quality": 5}),
+    ],
+)
+def test_fast_probe_handles_ordinary_jpeg_modes(mode, options):
+    for size in ((40, 30), (1, 1), (3000, 17)):
+        _assert_paths_agree(
+            _jpeg_with_segments([], mode=mode, size=size, **options), "m.jpg", expect_fast=True
+        )
+
+
+def _png_modes() -> list[tuple[int, int]]:
+    from PIL import PngImagePlugin
+
+    return sorted(PngImagePlugin._MODES)
+
+
+@pytest.mark.parametrize(("depth", "colour"), _png_modes())
+def test_fast_probe_maps_every_png_mode_like_pil(depth, colour):
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    width, height = 7, 5
+    row = b"\x00" + bytes((depth * channels * width + 7) // 8)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    chunks = [_png_chunk(b"IHDR", ihdr)]
+    if colour == 3:
+        chunks.append(_png_chunk(b"PLTE", bytes(range(48))))
+    tail = [_png_chunk(b"IDAT", zlib.compress(row * height)), _png_chunk(b"IEND", b"")]
+    plain = b"\x89PNG\r\n\x1a\n" + b"".join(chunks + tail)
+    _assert_paths_agree(plain, "p.png", expect_fast=True)
+    trns = {0: b"\x00\x01", 2: b"\x00\x01\x00\x01\x00\x01", 3: b"\x00\xff"}.get(colour, b"\x00")
+    for extra in (
+        [_png_chunk(b"tRNS", trns)],
+        [_png_chunk(b"tRNS", b"\x00")],  # short for grey and colour
+        [_png_chunk(b"gAMA", struct.pack(">I", 45455)), _png_chunk(b"pHYs", b"\x00" * 8 + b"\x01")],
+        [_png_chunk(b"tEXt", b"Software\x00test"), _png_chunk(b"prVt", b"private")],
+        [_png_chunk(b"gAMA", b"\x00")],  # short gAMA: PIL refuses
+        [_png_chunk(b"tEXt", b"exif\x00nonsense")],
+        [_png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(b"x"))],
+        [_png_chunk(b"IHDR", ihdr)],  # second header
+        [_png_chunk(b"eXIf", _exif_blob(">", [(0x0112, 3, 1, b"\x00\x06")], prefix=b""))],
+        [_png_chunk(b"eXIf", b"")],
+        [_png_chunk(b"sRGB", b"\x00")[:-1] + b"\x00"],  # bad checksum
+        [b"\x00\x00\x00\x00b@d!\x00\x00\x00\x00"],  # not a chunk name
+    ):
+        data = b"\x89PNG\r\n\x1a\n" + b"".join(chunks + extra + tail)
+        for name in ("p.png", "p.jpg"):
+            _assert_paths_agree(data, name)
+    late = b"\x89PNG\r\n\x1a\n" + b"".join(
+        chunks
+        + tail[:1]
+        + [_png_chunk(b"eXIf", _exif_blob("<", [(0x0112, 3, 1, b"\x08")], prefix=b""))]
+        + tail[1:]
+    )
+    _assert_paths_agree(late, "late.png", expect_fast=True)
+
+
+def test_fast_probe_defers_huge_and_empty_sizes_to_pil():
+    for width, height in ((0, 10), (10, 0), (20_000, 20_000)):
+        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        data = (
+            b"\x89PNG\r\n\x1a\n"
+            + _png_chunk(b"IHDR", ihdr)
+            + _png_chunk(b"IDAT", b"")
+            + _png_chunk(b"IEND", b"")
+        )
+        _assert_paths_agree(data, "big.png")
+        _assert_paths_agree(data, "big.png", max_pixels=10**10)
+    jpeg = bytearray(_jpeg_with_segments([]))
+    sof = jpeg.index(b"\xff\xc0")
+    jpeg[sof + 5 : sof + 9] = struct.pack(">HH", 30_000, 30_000)
+    _assert_paths_agree(bytes(jpeg), "big.jpg")
+    _assert_paths_agree(bytes(jpeg), "big.jpg", max_pixels=10**10)
+    jpeg[sof + 5 : sof + 9] = struct.pack(">HH", 0, 30)
+    _assert_paths_agree(bytes(jpeg), "zero.jpg")
