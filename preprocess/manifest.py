@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -81,10 +82,12 @@ def probe_sample(root: Path, sample: CanonicalSample) -> tuple[dict | None, Quar
     def quarantine(path: str, reason: str) -> tuple[None, QuarantineRow]:
         return None, QuarantineRow(sample.dataset, path, sample.sample_id, "probe", reason)
 
-    for rel in sample.files():
-        path = root / rel
+    files = sample.files()
+    root_text = str(root)
+    for rel in files:
         try:
-            data = path.read_bytes()
+            with open(os.path.join(root_text, rel), "rb") as fh:  # plain open: this loop is the hot path
+                data = fh.read()
         except FileNotFoundError:
             return quarantine(
                 rel, f"file {rel!r} disappeared after the dataset was listed; re-run the ingest"
@@ -126,7 +129,7 @@ def probe_sample(root: Path, sample: CanonicalSample) -> tuple[dict | None, Quar
         "person_format": person_info.format if person_info else None,
         "person_mode": person_info.mode if person_info else None,
         "normalisations": _normalisations(person_info, garment_info, sample),
-        "files": sample.files(),
+        "files": files,
         "bytes": total,
         "content_hash": digest.hexdigest(),
     }
@@ -224,7 +227,7 @@ def build_manifest(
     read.check_accounting()
     for sample in read.samples:
         sample.validate()
-    raw = [asdict(s) for s in read.samples]
+    raw = [dict(vars(s)) for s in read.samples]  # shallow: asdict's deep copy costs more than the hashing
     if chunk_size is None:
         chunk_size = _chunk_size(len(raw), use_ray)
     chunks = [raw[i : i + chunk_size] for i in range(0, len(raw), chunk_size)]
