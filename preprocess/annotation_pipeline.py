@@ -55,11 +55,14 @@ PROVIDED_FIELDS = {"parse": "parse", "pose": "pose", "densepose": "densepose", "
 class PipelineConfig:
     """Which backend fills which field; the defaults need no weights."""
 
-    parse_backend: str = (
-        "provided"  # "provided", "schp_lip" or "schp_atr" (fills parse where none is shipped)
-    )
+    parse_backend: str = "provided"  # "provided", "schp_lip", "schp_atr" or "inhouse" (where none is shipped)
     pose_backend: str = "provided"  # "provided" or "dwpose"
+    densepose_backend: str = "provided"  # "provided" or "inhouse"
     agnostic_strategy: str = "catvton"  # "catvton" or "hrviton"
+    inhouse_parse_dir: str | None = (
+        None  # a model folder written by inhouse_training (parse_backend "inhouse")
+    )
+    inhouse_densepose_dir: str | None = None  # likewise for densepose_backend "inhouse"
     device: str = "auto"
 
 
@@ -70,8 +73,26 @@ def make_annotators(config: PipelineConfig) -> list[Annotator]:
         from preprocess.annotators.human_parsing import HumanParsingAnnotator
 
         chain.append(HumanParsingAnnotator(config.parse_backend.split("_")[1], device=config.device))
+    elif config.parse_backend == "inhouse":
+        from preprocess.annotators.inhouse import InhouseParsingAnnotator
+
+        chain.append(
+            InhouseParsingAnnotator(_model_dir(config.inhouse_parse_dir, "parse"), device=config.device)
+        )
     elif config.parse_backend != "provided":
-        raise ValueError(f"unknown parse backend {config.parse_backend!r}: provided, schp_lip or schp_atr")
+        raise ValueError(
+            f"unknown parse backend {config.parse_backend!r}: provided, schp_lip, schp_atr or inhouse"
+        )
+    if config.densepose_backend == "inhouse":
+        from preprocess.annotators.inhouse import InhouseDensePoseAnnotator
+
+        chain.append(
+            InhouseDensePoseAnnotator(
+                _model_dir(config.inhouse_densepose_dir, "densepose"), device=config.device
+            )
+        )
+    elif config.densepose_backend != "provided":
+        raise ValueError(f"unknown densepose backend {config.densepose_backend!r}: provided or inhouse")
     if config.pose_backend == "dwpose":
         from preprocess.annotators.dwpose import DWPoseAnnotator
 
@@ -85,6 +106,15 @@ def make_annotators(config: PipelineConfig) -> list[Annotator]:
         AgnosticMaskAnnotator(config.agnostic_strategy),
     ]
     return chain
+
+
+def _model_dir(folder: str | None, field: str) -> Path:
+    if not folder:
+        raise ValueError(
+            f"the inhouse {field} backend needs a model folder: set inhouse_{field}_dir to the output of "
+            "preprocess.annotators.inhouse_training.train_from_dataset"
+        )
+    return Path(folder)
 
 
 def field_versions(annotators: list[Annotator]) -> Callable[[Mapping[str, Any]], dict[str, tuple[str, str]]]:
@@ -124,9 +154,10 @@ def _run_chain(item: AnnotationInput, annotators: list[Annotator], available: se
         result = annotator([item])[0]
         for field, value in result.items():
             item.outputs.setdefault(field, value)
-    for field in missing:
-        if field in item.outputs:
-            missing.pop(field)
+    for annotator in annotators:
+        for field in annotator.outputs:
+            if field not in item.outputs and field not in missing and field != "parse_atr":
+                missing[field] = "the dataset ships none and no configured backend produced it"
     return {k: v for k, v in missing.items() if k not in item.outputs}
 
 
@@ -319,7 +350,7 @@ def build_dataset_shards(
         entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
         plan = plan_build(entries, rows, versions)
         todo = sorted([p.row for p in plan.changed + plan.new], key=lambda r: r["sample_id"])
-        rule_based = config.parse_backend == "provided" and config.pose_backend == "provided"
+        rule_based = (config.parse_backend, config.pose_backend, config.densepose_backend) == ("provided",) * 3
         if len(todo) > (local_max_rows if rule_based else 0):
             annotate = _StreamedAnnotations(todo, root, config, batch_size)
     return build_shards(
