@@ -350,7 +350,9 @@ def build_dataset_shards(
         entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
         plan = plan_build(entries, rows, versions)
         todo = sorted([p.row for p in plan.changed + plan.new], key=lambda r: r["sample_id"])
-        rule_based = (config.parse_backend, config.pose_backend, config.densepose_backend) == ("provided",) * 3
+        rule_based = (config.parse_backend, config.pose_backend, config.densepose_backend) == (
+            "provided",
+        ) * 3
         if len(todo) > (local_max_rows if rule_based else 0):
             annotate = _StreamedAnnotations(todo, root, config, batch_size)
     return build_shards(
