@@ -74,12 +74,13 @@ def _failure_message(
     )
 
 
-def materialize_manifest(
-    dataset: str, instance: DagsterInstance | None = None, console_log_level: str = "WARNING"
-) -> dict[str, Any]:
-    """Materialize raw_manifest for one registered dataset through Dagster; return its metadata as a dict.
+def _execute(
+    job: str, dataset: str, instance: DagsterInstance | None, run_config: dict[str, Any], trigger: str
+) -> dg.ExecuteInProcessResult:
+    """Run `job` for one registered dataset's partition in this process, against the persistent instance.
 
-    Raises ManifestRunError naming the dataset and the failed step or check when the run does not succeed.
+    The console shows what `run_config`'s logger level lets through; every event still lands in the
+    instance for the Dagster UI.
     """
     try:
         DatasetRegistry().get(dataset)
@@ -88,13 +89,28 @@ def materialize_manifest(
     instance = instance or get_instance()
     if not instance.has_dynamic_partition(datasets_partitions.name, dataset):
         instance.add_dynamic_partitions(datasets_partitions.name, [dataset])
-    result = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+    return defs.resolve_job_def(job).execute_in_process(
         instance=instance,
         partition_key=dataset,
         raise_on_error=False,
-        tags={"vton/trigger": "materialize_manifest"},
-        # The console shows warnings only; every event still lands in the instance for the Dagster UI.
-        run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
+        tags={"vton/trigger": trigger},
+        run_config=run_config,
+    )
+
+
+def materialize_manifest(
+    dataset: str, instance: DagsterInstance | None = None, console_log_level: str = "WARNING"
+) -> dict[str, Any]:
+    """Materialize raw_manifest for one registered dataset through Dagster; return its metadata as a dict.
+
+    Raises ManifestRunError naming the dataset and the failed step or check when the run does not succeed.
+    """
+    result = _execute(
+        INGEST_JOB,
+        dataset,
+        instance,
+        {"loggers": {"console": {"config": {"log_level": console_log_level}}}},
+        "materialize_manifest",
     )
     if not result.success:
         raise ManifestRunError(_failure_message(dataset, result))
@@ -125,24 +141,11 @@ def materialize_dataset(
     `hqft_selected` and `seconds` (wall time of the run). Raises ManifestRunError naming the dataset and
     the failed step or check when the run does not succeed.
     """
-    try:
-        DatasetRegistry().get(dataset)
-    except DatasetRegistryError as exc:
-        raise ManifestRunError(str(exc)) from None
-    instance = instance or get_instance()
-    if not instance.has_dynamic_partition(datasets_partitions.name, dataset):
-        instance.add_dynamic_partitions(datasets_partitions.name, [dataset])
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": console_log_level}}}}
     if hqft_fraction is not None:
         run_config["ops"] = {hqft_subset.op.name: {"config": {"fraction": hqft_fraction}}}
     started = time.perf_counter()
-    result = defs.resolve_job_def(BUILD_JOB).execute_in_process(
-        instance=instance,
-        partition_key=dataset,
-        raise_on_error=False,
-        tags={"vton/trigger": "materialize_dataset"},
-        run_config=run_config,
-    )
+    result = _execute(BUILD_JOB, dataset, instance, run_config, "materialize_dataset")
     if not result.success:
         raise ManifestRunError(_failure_message(dataset, result, action="building", retry="build"))
     manifest = _metadata(result, raw_manifest.op.name)

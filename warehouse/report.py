@@ -11,6 +11,7 @@ import html
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import matplotlib
@@ -90,6 +91,15 @@ def _html_table(table: pa.Table, max_rows: int = 200) -> str:
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
+def _metric_grid(rows: list[dict], row_height: float) -> tuple[list[str], Any, Any]:
+    """One subplot per metric (at most nine, three to a row)."""
+    metrics = sorted({r["metric"] for r in rows})[:9]
+    cols = min(3, len(metrics))
+    nrows = (len(metrics) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, row_height * nrows), squeeze=False)
+    return metrics, fig, axes
+
+
 def _trends_plot(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = (
         con.sql(
@@ -101,10 +111,7 @@ def _trends_plot(con: duckdb.DuckDBPyConnection) -> str | None:
     )
     if not rows:
         return None
-    metrics = sorted({r["metric"] for r in rows})[:9]
-    cols = min(3, len(metrics))
-    nrows = (len(metrics) + cols - 1) // cols
-    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.0 * nrows), squeeze=False)
+    metrics, fig, axes = _metric_grid(rows, row_height=3.0)
     for ax, metric in zip(axes.flat, metrics, strict=False):
         series: dict[str, list[tuple[datetime, float]]] = {}
         for r in rows:
@@ -141,10 +148,7 @@ def _vs_paper_plot(con: duckdb.DuckDBPyConnection) -> str | None:
     )
     if not rows:
         return None
-    metrics = sorted({r["metric"] for r in rows})[:9]
-    cols = min(3, len(metrics))
-    nrows = (len(metrics) + cols - 1) // cols
-    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False)
+    metrics, fig, axes = _metric_grid(rows, row_height=3.2)
     for ax, metric in zip(axes.flat, metrics, strict=False):
         picked = [r for r in rows if r["metric"] == metric]
         labels = [f"{r['model']}\n{r['benchmark']} {r['setting']}\n{r['paper_table']}" for r in picked]
