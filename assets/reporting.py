@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import dagster as dg
+import pyarrow.parquet as pq
+
+from vton.home import VtonHome
+from warehouse.writer import warehouse_root, write_rows
 
 
 class CheckOutcome(Protocol):
@@ -64,3 +70,44 @@ def check_result(result: CheckOutcome, asset_key: dg.AssetKey, dataset: str) -> 
             "expectations": dg.MetadataValue.md(expectations),
         },
     )
+
+
+def store_quality_results(
+    home: VtonHome,
+    run_id: str,
+    dataset: str,
+    dataset_version: str | None,
+    stage: str,
+    results: Sequence[CheckOutcome],
+) -> None:
+    """Store check outcomes in the warehouse `quality_results` table (one row per check).
+
+    The table's key is run_id, so rows this run stored for other stages (same dataset) are kept.
+    """
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "run_id": run_id,
+            "dataset": dataset,
+            "dataset_version": dataset_version,
+            "stage": stage,
+            "check_name": result.name,
+            "passed": bool(result.passed),
+            "severity": "blocking",
+            "observed": json.dumps(
+                {
+                    "rows": result.rows,
+                    "unexpected_count": result.unexpected_count,
+                    "examples": result.examples,
+                }
+            ),
+            "checked_at": now,
+        }
+        for result in results
+    ]
+    earlier = warehouse_root(home) / "quality_results" / f"dataset={dataset}" / f"{run_id}.parquet"
+    if earlier.is_file():
+        rows = [r for r in pq.read_table(earlier).to_pylist() if r.get("stage") != stage] + rows
+        for row in rows:
+            row["dataset"] = dataset  # the partition column is not stored in the file
+    write_rows("quality_results", rows, home)

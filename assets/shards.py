@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import pyarrow.parquet as pq
 
-from assets.reporting import check_result, markdown_table, progress_logger
+from assets.reporting import check_result, markdown_table, progress_logger, store_quality_results
 from assets.sources import raw_manifest
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource, RayResource
@@ -26,10 +25,10 @@ from preprocess.samples import QuarantineRow
 from preprocess.shards.preview import contact_sheet
 from preprocess.shards.reader import SHARDS_JSON
 from preprocess.shards.stats import category_summary, shard_stats
-from quality.shard_checks import SHARD_CHECKS, ShardCheckResult, ShardStatsError, validate_shard_folder
+from quality.shard_checks import SHARD_CHECKS, ShardStatsError, validate_shard_folder
 from vton import atomic_files
 from vton.home import VtonHome
-from warehouse.writer import warehouse_root, write_rows
+from warehouse.writer import write_rows
 
 PREVIEW_FILE = "preview.png"
 QUALITY_STAGE = "shards"
@@ -185,47 +184,6 @@ def annotation_stat_rows(
                     if value is not None
                 ]
     return rows
-
-
-def store_quality_results(
-    home: VtonHome,
-    run_id: str,
-    dataset: str,
-    dataset_version: str | None,
-    stage: str,
-    results: list[ShardCheckResult],
-) -> None:
-    """Store check outcomes in the warehouse `quality_results` table (one row per check).
-
-    The table's key is run_id, so rows this run stored for other stages (same dataset) are kept.
-    """
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "run_id": run_id,
-            "dataset": dataset,
-            "dataset_version": dataset_version,
-            "stage": stage,
-            "check_name": result.name,
-            "passed": bool(result.passed),
-            "severity": "blocking",
-            "observed": json.dumps(
-                {
-                    "rows": result.rows,
-                    "unexpected_count": result.unexpected_count,
-                    "examples": result.examples,
-                }
-            ),
-            "checked_at": now,
-        }
-        for result in results
-    ]
-    earlier = warehouse_root(home) / "quality_results" / f"dataset={dataset}" / f"{run_id}.parquet"
-    if earlier.is_file():
-        rows = [r for r in pq.read_table(earlier).to_pylist() if r.get("stage") != stage] + rows
-        for row in rows:
-            row["dataset"] = dataset  # the partition column is not stored in the file
-    write_rows("quality_results", rows, home)
 
 
 @dg.multi_asset_check(

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from assets.reporting import check_result, markdown_table, progress_logger
+from assets.reporting import check_result, markdown_table, progress_logger, store_quality_results
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource, RayResource
 from preprocess.dataset_fingerprint import FingerprintError, fingerprint_dataset
@@ -141,6 +141,15 @@ def raw_manifest_checks(
         results = validate_manifest_file(folder / MANIFEST_FILE, layout)
     except (ManifestSchemaError, FileNotFoundError) as exc:
         raise dg.Failure(description=f"dataset {dataset!r}: {exc}") from None
+    summary_data = json.loads(summary.read_text())
+    store_quality_results(
+        paths.vton_home(),
+        context.run.run_id,
+        dataset,
+        summary_data.get("dataset_version"),
+        "manifest",
+        results,
+    )
     for result in results:
         yield check_result(result, raw_manifest.key, dataset)
 

@@ -116,7 +116,7 @@ class _Runtime:
 
 
 @functools.cache
-def _runtime() -> _Runtime:
+def ge_runtime() -> _Runtime:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -212,7 +212,7 @@ def _as_list(value: Any) -> list:
     return list(value)
 
 
-def _build_suite(name: str, groups: dict[str, list[tuple[str, str, dict]]]) -> Any:
+def build_suite(name: str, groups: dict[str, list[tuple[str, str, dict]]]) -> Any:
     import great_expectations as gx
 
     suite = gx.ExpectationSuite(name=name)
@@ -233,8 +233,8 @@ def _example(record: Any, column: str) -> str:
     return f"{where}: {column}={shown}" if where else f"{column}={shown}"
 
 
-def _run(batch_definition: Any, frame: pd.DataFrame, suite: Any, index_columns: list[str]) -> list[Any]:
-    runtime = _runtime()
+def run_suite(batch_definition: Any, frame: pd.DataFrame, suite: Any, index_columns: list[str]) -> list[Any]:
+    runtime = ge_runtime()
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
     with runtime.lock:
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
@@ -242,7 +242,7 @@ def _run(batch_definition: Any, frame: pd.DataFrame, suite: Any, index_columns: 
     return list(validation.results)
 
 
-def _outcomes(results: Iterable[Any]) -> dict[str, list[ExpectationOutcome]]:
+def expectation_outcomes(results: Iterable[Any]) -> dict[str, list[ExpectationOutcome]]:
     grouped: dict[str, list[ExpectationOutcome]] = {}
     for res in results:
         config = res.expectation_config
@@ -276,12 +276,14 @@ def validate_manifest(df: pd.DataFrame, layout: str) -> list[ManifestCheckResult
     sample_groups = _sample_expectations(layout)
     samples = _samples_frame(df)
     paths = _paths_frame(df)
-    runtime = _runtime()
-    grouped = _outcomes(
-        _run(runtime.samples, samples, _build_suite("manifest_samples", sample_groups), ["sample_id"])
+    runtime = ge_runtime()
+    grouped = expectation_outcomes(
+        run_suite(runtime.samples, samples, build_suite("manifest_samples", sample_groups), ["sample_id"])
     )
-    grouped |= _outcomes(
-        _run(runtime.paths, paths, _build_suite("manifest_paths", PATH_EXPECTATIONS), ["sample_id", "field"])
+    grouped |= expectation_outcomes(
+        run_suite(
+            runtime.paths, paths, build_suite("manifest_paths", PATH_EXPECTATIONS), ["sample_id", "field"]
+        )
     )
     results = []
     for check in MANIFEST_CHECKS:

@@ -43,10 +43,10 @@ from quality.manifest_checks import (
     MAX_EXAMPLES,
     ManifestCheck,
     ManifestCheckResult,
-    _build_suite,
-    _outcomes,
-    _run,
-    _runtime,
+    build_suite,
+    expectation_outcomes,
+    ge_runtime,
+    run_suite,
 )
 
 # The result type is shared with the manifest checks: one name, one description, pass/fail, examples.
@@ -206,10 +206,12 @@ def validate_shard_stats(
             f"shard statistics lack column(s) {', '.join(lacking)}; compute them with "
             "preprocess.shards.stats.shard_stats"
         )
-    runtime = _runtime()
+    runtime = ge_runtime()
     samples = _samples_frame(stats, layout)
-    grouped = _outcomes(
-        _run(runtime.samples, samples, _build_suite("shard_samples", _sample_expectations()), ["sample_id"])
+    grouped = expectation_outcomes(
+        run_suite(
+            runtime.samples, samples, build_suite("shard_samples", _sample_expectations()), ["sample_id"]
+        )
     )
     expected = manifest_samples - build_quarantined
     counts = pd.DataFrame(
@@ -222,8 +224,8 @@ def validate_shard_stats(
             ("ExpectColumnValuesToBeBetween", "index_rows", exact),
         ]
     }
-    grouped |= _outcomes(
-        _run(runtime.samples, counts, _build_suite("shard_counts", count_suite), ["dataset"])
+    grouped |= expectation_outcomes(
+        run_suite(runtime.samples, counts, build_suite("shard_counts", count_suite), ["dataset"])
     )
     results = []
     for check in SHARD_CHECKS:

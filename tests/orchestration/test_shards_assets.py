@@ -15,6 +15,7 @@ from assets.shards import PREVIEW_FILE
 from orchestration.runs import ManifestRunError, materialize_dataset
 from preprocess.dataset_registry import DatasetRegistry
 from preprocess.synthetic import generate_dataset
+from quality.manifest_checks import MANIFEST_CHECKS
 from quality.shard_checks import SHARD_CHECKS
 from vton.cli import main
 
@@ -64,8 +65,11 @@ def test_build_job_end_to_end(ray_local, vton_home, ephemeral_instance, layout, 
     assert (folder / PREVIEW_FILE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     stored = _quality_rows(vton_home, f"e2e_{layout}", summary["run_id"])
-    assert {r["check_name"] for r in stored} == {c.name for c in SHARD_CHECKS}
-    assert all(r["passed"] and r["stage"] == "shards" for r in stored)
+    by_stage = {(r["stage"], r["check_name"]) for r in stored}
+    assert by_stage == {("shards", c.name) for c in SHARD_CHECKS} | {
+        ("manifest", c.name) for c in MANIFEST_CHECKS
+    }
+    assert all(r["passed"] for r in stored)
     stats_file = (
         vton_home
         / "warehouse"
