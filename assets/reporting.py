@@ -50,6 +50,13 @@ def progress_logger(context: dg.AssetExecutionContext, dataset: str, verb: str) 
     return log
 
 
+def check_partition(context: dg.AssetCheckExecutionContext, asset: str) -> str:
+    """The dataset a partitioned check runs for; a clear failure when launched without a partition."""
+    if not context.has_partition_key:
+        raise dg.Failure(description=f"{asset} checks run per dataset: launch them for one dataset partition")
+    return context.partition_key
+
+
 def check_result(result: CheckOutcome, asset_key: dg.AssetKey, dataset: str) -> dg.AssetCheckResult:
     """A quality/ check result as a blocking-severity Dagster AssetCheckResult with its expectations table."""
     expectations = markdown_table(

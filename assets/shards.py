@@ -14,7 +14,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.reporting import check_result, markdown_table, progress_logger, store_quality_results
+from assets.reporting import (
+    check_partition,
+    check_result,
+    markdown_table,
+    progress_logger,
+    store_quality_results,
+)
 from assets.sources import raw_manifest
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource, RayResource
@@ -196,11 +202,7 @@ def dataset_shards_checks(
     context: dg.AssetCheckExecutionContext, paths: PathsResource
 ) -> Iterable[dg.AssetCheckResult]:
     """great-expectations checks over the dataset's shards; any failure blocks the curated subsets."""
-    if not context.has_partition_key:
-        raise dg.Failure(
-            description="dataset_shards checks run per dataset: launch them for one dataset partition"
-        )
-    dataset = context.partition_key
+    dataset = check_partition(context, "dataset_shards")
     home = paths.vton_home()
     manifest, layout = _manifest(home, dataset)
     folder = shard_dir(home, dataset)

@@ -12,7 +12,13 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from assets.reporting import check_result, markdown_table, progress_logger, store_quality_results
+from assets.reporting import (
+    check_partition,
+    check_result,
+    markdown_table,
+    progress_logger,
+    store_quality_results,
+)
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource, RayResource
 from preprocess.dataset_fingerprint import FingerprintError, fingerprint_dataset
@@ -125,11 +131,7 @@ def raw_manifest_checks(
     context: dg.AssetCheckExecutionContext, paths: PathsResource
 ) -> Iterable[dg.AssetCheckResult]:
     """great-expectations suites over the dataset's manifest; any failure blocks everything downstream."""
-    if not context.has_partition_key:
-        raise dg.Failure(
-            description="raw_manifest checks run per dataset: launch them for one dataset partition"
-        )
-    dataset = context.partition_key
+    dataset = check_partition(context, "raw_manifest")
     folder = paths.vton_home().manifest_dir(dataset)
     summary = folder / SUMMARY_FILE
     if not summary.is_file():
