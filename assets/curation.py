@@ -2,8 +2,16 @@
 
 Reads parse, pose and garment mask of every image sample from the shards (the JPEGs are not decoded),
 scores each pair with `preprocess.filters.hqft.decide`, keeps the best `fraction` with `select_hqft`, and
-writes `hqft.parquet` (sample_id, keep, hard_case, selected, scores as JSON, reasons) atomically into the
-shard folder. Video clips and samples lacking parse or pose are listed with keep=False and the reason.
+writes `hqft.parquet` (sample_id, keep, hard_case, selected, scores as JSON, reasons, resize_pad,
+padding) atomically into the shard folder. Video clips and samples lacking parse or pose are listed with
+keep=False and the reason.
+
+IGR resizes and pads the pairs of extreme proportions it keeps. The shards stay as they are (raw data is
+never rewritten); a kept extreme pair (`resize_pad`) carries in `padding` the boxes that do it, as JSON
+{"person": box, "garment": box} (`PaddingBox.to_json`: crop, scale, offset, size). A loader applies them
+with `preprocess.filters.hqft.apply_padding(image, PaddingBox.from_json(box))`: the person box to
+person.jpg (fill 255) and to the maps of the same size (parse, densepose, masks: fill 0), the garment box
+to garment.jpg and garment_mask.png; keypoints map as x' = scale * (x - x0) + dx.
 """
 
 import json
@@ -17,7 +25,7 @@ from assets.reporting import markdown_table
 from assets.shards import dataset_shards, shard_dir
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource
-from preprocess.filters.hqft import HQFTDecision, decide, select_hqft
+from preprocess.filters.hqft import HQFTDecision, decide, padding_boxes, select_hqft
 from preprocess.filters.hqft_inputs import HQFTInput
 from preprocess.shards.codec import MEMBERS, META_MEMBER, decode_sample
 from preprocess.shards.reader import iter_tar, shard_names
@@ -32,6 +40,8 @@ HQFT_SCHEMA = pa.schema(
         ("selected", pa.bool_()),
         ("scores", pa.string()),  # JSON object of the criterion scores
         ("reasons", pa.list_(pa.string())),
+        ("resize_pad", pa.bool_()),
+        ("padding", pa.string()),  # JSON {"person": box, "garment": box} when resize_pad, else null
     ]
 )
 _HQFT_MEMBERS = (MEMBERS["parse"], MEMBERS["pose"], MEMBERS["garment_mask"], META_MEMBER)
@@ -102,6 +112,11 @@ def hqft_subset(
     inputs, skipped = hqft_inputs(folder)
     decisions = decide(inputs) if inputs else []
     selected = {d.sample_id for d in select_hqft(decisions, config.fraction)} if decisions else set()
+    padding = {
+        d.sample_id: json.dumps({name: box.to_json() for name, box in padding_boxes(inp).items()})
+        for inp, d in zip(inputs, decisions, strict=True)
+        if d.resize_pad
+    }
     rows = [
         {
             "sample_id": d.sample_id,
@@ -110,6 +125,8 @@ def hqft_subset(
             "selected": d.sample_id in selected,
             "scores": json.dumps(d.scores, sort_keys=True),
             "reasons": list(d.reasons),
+            "resize_pad": d.resize_pad,
+            "padding": padding.get(d.sample_id),
         }
         for d in sorted([*decisions, *skipped], key=lambda d: d.sample_id)
     ]
@@ -128,6 +145,7 @@ def hqft_subset(
             "skipped": len(skipped),
             "kept": kept,
             "hard_cases": sum(d.hard_case for d in decisions),
+            "resized_and_padded": len(padding),
             "dropped": len(decisions) + len(skipped) - kept,
             "selected": len(selected),
             "dropped_by_reason": dg.MetadataValue.md(

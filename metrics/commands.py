@@ -1,4 +1,4 @@
-"""`vton metrics ...`: evaluate two folders of images from the command line."""
+"""`vton metrics ...`: evaluate two folders of images (or, with --video, of clips) from the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 
 from metrics.folders import ALL_METRICS
 from metrics.protocols import PROTOCOLS
+from metrics.video import VFID_EXTRACTORS, VIDEO_METRICS, evaluate_video_folders
 
 
 @click.group("metrics")
@@ -18,13 +19,25 @@ def metrics_group() -> None:
 
 @metrics_group.command("compute")
 @click.option("--pred", "pred_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--gt", "gt_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--gt",
+    "gt_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Ground-truth folder; only is and hyperiqa (no-reference) run without one.",
+)
 @click.option(
     "--metrics",
     "metric_list",
     default="ssim,psnr,lpips",
     show_default=True,
-    help=f"Comma-separated, from: {','.join(ALL_METRICS)}.",
+    help=f"Comma-separated, from: {','.join(ALL_METRICS)}; with --video: {','.join(VIDEO_METRICS)}.",
+)
+@click.option(
+    "--video",
+    is_flag=True,
+    help="--pred/--gt hold one sub-folder of frames (or video file) per clip, matched by name; paired "
+    "metrics are per-frame means. Implied by vfid_i3d/vfid_resnext.",
 )
 @click.option("--protocol", type=click.Choice(sorted(PROTOCOLS)), default="torch_fidelity", show_default=True)
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=None, help="Override the protocol's.")
@@ -33,15 +46,16 @@ def metrics_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line: metric -> value.")
 def compute_command(
     pred_dir: Path,
-    gt_dir: Path,
+    gt_dir: Path | None,
     metric_list: str,
     protocol: str,
     kid_subset_size: int | None,
     device: str,
     batch_size: int,
     as_json: bool,
+    video: bool,
 ) -> None:
-    """Compute metrics between --pred and --gt, images matched by file name (paired metrics: mean over pairs)."""
+    """Compute metrics between --pred and --gt, images (or clips) matched by name; paired: mean over pairs."""
     from metrics.folders import evaluate_folders
     from metrics.protocols import get_protocol
     from vton.weights.errors import WeightsError
@@ -50,15 +64,19 @@ def compute_command(
     proto = get_protocol(protocol)
     if kid_subset_size is not None:
         proto = proto.with_options(kid_subset_size=kid_subset_size)
+    video = video or any(m in VFID_EXTRACTORS for m in metrics)
+    if video and gt_dir is None:
+        raise click.ClickException("video metrics compare clips with ground truth: pass --gt FOLDER")
+    evaluate = evaluate_video_folders if video else evaluate_folders
     try:
-        result = evaluate_folders(pred_dir, gt_dir, metrics, proto, device=device, batch_size=batch_size)
+        result = evaluate(pred_dir, gt_dir, metrics, proto, device=device, batch_size=batch_size)
     except (ValueError, FileNotFoundError, WeightsError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"protocol {proto.name}: {result.pairs} matched pairs")
+    click.echo(f"protocol {proto.name}: {result.pairs} matched {'clips' if video else 'pairs'}")
     if result.unmatched_pred or result.unmatched_gt:
         click.echo(
             f"warning: {len(result.unmatched_pred)} prediction(s) and {len(result.unmatched_gt)} ground-truth "
-            "image(s) have no partner; paired metrics skip them"
+            f"{'clip' if video else 'image'}(s) have no partner; paired metrics skip them"
         )
     for name, value in result.values.items():
         click.echo(f"{name:10s} {value:.6g}")

@@ -98,6 +98,46 @@ class KIDResult:
 
 
 _GRAM_LIMIT = 12_000  # above this many samples per set, kernels are computed per subset instead of once
+_BLOCK_ROWS = 1024  # kernel rows computed at a time when every pair's kernel is needed
+
+
+def _subset_kernel_sums(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    draws: list[tuple[torch.Tensor, torch.Tensor]],
+    kernel,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per subset: off-diagonal sums of k(x, x') over S1×S1 and of k(y, y') over S2×S2, and the sum over S1×S2.
+
+    Every pair's kernel is computed once, a block of rows at a time, and summed over all subsets by one
+    product with the subsets' 0/1 membership matrices (Σ_{i,j∈S} K_ij = (M K Mᵀ)_ss): no kernel matrix is
+    stored and no subset is gathered.
+    """
+    rows = torch.arange(len(draws))[:, None]
+    m1 = torch.zeros(len(draws), a.shape[0], dtype=torch.float64)
+    m2 = torch.zeros(len(draws), b.shape[0], dtype=torch.float64)
+    m1[rows, torch.stack([i1 for i1, _ in draws])] = 1
+    m2[rows, torch.stack([i2 for _, i2 in draws])] = 1
+
+    def within(x: torch.Tensor, mx: torch.Tensor) -> torch.Tensor:
+        # K is symmetric: each block of rows needs only the columns from its own first row on, the part right
+        # of the block counted twice; the diagonal is taken out (the unbiased estimator leaves it out).
+        out = torch.zeros(mx.shape[0], dtype=torch.float64)
+        for lo in range(0, x.shape[0], _BLOCK_ROWS):
+            hi = min(lo + _BLOCK_ROWS, x.shape[0])
+            k = kernel(x[lo:hi] @ x[lo:].T)
+            k.diagonal().zero_()
+            p = mx[:, lo:hi] @ k
+            out += (p[:, : hi - lo] * mx[:, lo:hi]).sum(1) + 2 * (p[:, hi - lo :] * mx[:, hi:]).sum(1)
+        return out
+
+    def across(x: torch.Tensor, y: torch.Tensor, mx: torch.Tensor, my: torch.Tensor) -> torch.Tensor:
+        total = torch.zeros(mx.shape[0], y.shape[0], dtype=torch.float64)
+        for lo in range(0, x.shape[0], _BLOCK_ROWS):
+            total += mx[:, lo : lo + _BLOCK_ROWS] @ kernel(x[lo : lo + _BLOCK_ROWS] @ y.T)
+        return (total * my).sum(1)
+
+    return within(a, m1), within(b, m2), across(a, b, m1, m2)
 
 
 def kid_from_features(
@@ -144,30 +184,21 @@ def kid_from_features(
         )
         for _ in range(subsets)
     ]
-    if max(n1, n2) <= _GRAM_LIMIT:
-        # One Gram matrix per pair of sets, then every subset is an index into it: far fewer multiplications.
+
+    def kernel(products: torch.Tensor) -> torch.Tensor:
         # Products in float32 (as torch-fidelity), kernels and sums in float64.
-        a32, b32 = f1.float(), f2.float()
-        gram11, gram22, gram12 = a32 @ a32.T, b32 @ b32.T, a32 @ b32.T
+        return (products.double() * g + coef0) ** degree
 
-        def kernels(i1: torch.Tensor, i2: torch.Tensor):
-            r1, r2 = i1[:, None], i2[:, None]
-            return gram11[r1, i1].double(), gram22[r2, i2].double(), gram12[r1, i2].double()
+    m = subset_size
+    if max(n1, n2) <= _GRAM_LIMIT:  # every pair is in some subset: compute each kernel value once
+        s11, s22, s12 = _subset_kernel_sums(f1.float(), f2.float(), draws, kernel)
+        arr = ((s11 + s22) / (m * (m - 1)) - 2 * s12 / (m * m)).numpy()
     else:
-
-        def kernels(i1: torch.Tensor, i2: torch.Tensor):
+        values = []
+        for i1, i2 in draws:
             a, b = f1[i1], f2[i2]
-            return a @ a.T, b @ b.T, a @ b.T
-
-    values = []
-    for i1, i2 in draws:
-        k11, k22, k12 = kernels(i1, i2)
-        values.append(
-            _poly_kernel_sums(
-                (k11 * g + coef0) ** degree, (k22 * g + coef0) ** degree, (k12 * g + coef0) ** degree
-            )
-        )
-    arr = np.asarray(values)
+            values.append(_poly_kernel_sums(kernel(a @ a.T), kernel(b @ b.T), kernel(a @ b.T)))
+        arr = np.asarray(values)
     return KIDResult(float(arr.mean()), float(arr.std()), subset_size, subsets)
 
 

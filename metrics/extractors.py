@@ -14,8 +14,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from metrics.hyperiqa import load_hypernet
+from metrics.i3d import load_i3d
 from metrics.inception import InceptionV3TF
 from metrics.perceptual import DISTS, LPIPS, load_state_dict_file
+from metrics.resnext3d import load_resnext101
 
 
 def weights_path(entry: str, paths: Mapping[str, Path] | None = None) -> Path:
@@ -51,9 +54,15 @@ class CLIPImageFeatures(nn.Module):
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
-        from transformers import CLIPVisionModelWithProjection
+        from transformers import AutoConfig, CLIPVisionModelWithProjection
 
-        self.model = CLIPVisionModelWithProjection.from_pretrained(str(folder), local_files_only=True)
+        # A full CLIP folder (as published) keeps the projection size at its top level, not in vision_config.
+        config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
+        vision = getattr(config, "vision_config", config)
+        vision.projection_dim = getattr(config, "projection_dim", vision.projection_dim)
+        self.model = CLIPVisionModelWithProjection.from_pretrained(
+            str(folder), config=vision, local_files_only=True
+        )
         size = self.model.config.image_size
         self.size = size
         self.register_buffer("mean", torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1))
@@ -111,6 +120,26 @@ EXTRACTORS: dict[str, ExtractorSpec] = {
             ("clip_vit_b32",),
             CLIPImageFeatures,
             "CLIP ViT-B/32 image embeddings (CLIP-FID), transformers folder",
+        ),
+        ExtractorSpec(
+            "hyperiqa",
+            ("hyperiqa_koniq",),
+            load_hypernet,
+            "hyperIQA HyperNet (ResNet-50 + LDA + hypernetwork), KonIQ-10k weights: no-reference quality",
+        ),
+        ExtractorSpec(
+            "i3d_rgb_imagenet",
+            ("i3d_rgb_imagenet",),
+            load_i3d,
+            "I3D RGB (pytorch-i3d rgb_imagenet.pt): 1024-d Mixed_5c mean over time and space (VFID_I3D); "
+            "clips N×3×T×H×W in [-1, 1]",
+        ),
+        ExtractorSpec(
+            "resnext101_kinetics",
+            ("resnext101_kinetics",),
+            load_resnext101,
+            "3D-ResNeXt-101 Kinetics (Hara et al.): 2048-d pooled layer4 (VFID_ResNeXt); "
+            "clips N×3×T×H×W in [-1, 1]",
         ),
     )
 }

@@ -1,7 +1,8 @@
 """Evaluate two folders of images matched by file name (the job CatVTON's eval script does), with progress bars.
 
 Paired metrics (ssim, psnr, mse, lpips, dists) run on images whose names (without extension) match and are
-averaged over those pairs; distribution metrics (fid, kid, is, clip_fid) use every image of each folder.
+averaged over those pairs; distribution metrics (fid, kid, is, clip_fid) use every image of each folder; the
+no-reference hyperIQA scores every prediction on its own. IS and hyperIQA need no ground-truth folder.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from tqdm import tqdm
 
 from metrics import distribution, paired
 from metrics.extractors import build_extractor
+from metrics.hyperiqa import DEMO_RESIZE, hyperiqa_score
 from metrics.inception import INPUT_SIZE
 from metrics.protocols import Protocol, get_protocol
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 PAIRED_METRICS = ("ssim", "psnr", "mse", "lpips", "dists")
 DISTRIBUTION_METRICS = ("fid", "kid", "is", "clip_fid")
-ALL_METRICS = PAIRED_METRICS + DISTRIBUTION_METRICS
-HIGHER_IS_BETTER = {"ssim": True, "psnr": True, "is": True}
+NO_REFERENCE_METRICS = ("hyperiqa",)
+ALL_METRICS = PAIRED_METRICS + DISTRIBUTION_METRICS + NO_REFERENCE_METRICS
+GROUND_TRUTH_FREE = ("is", "hyperiqa")  # computed from the predictions alone
+HIGHER_IS_BETTER = {"ssim": True, "psnr": True, "is": True, "hyperiqa": True}
 
 
 @dataclass
@@ -115,20 +119,30 @@ def _clip_features(
 
 def evaluate_folders(
     pred_dir: Path,
-    gt_dir: Path,
+    gt_dir: Path | None,
     metrics: Sequence[str],
     protocol: Protocol | str = "torch_fidelity",
     device: str | torch.device = "cpu",
     batch_size: int = 8,
     paths: Mapping[str, Path] | None = None,
     progress: bool = True,
+    hyperiqa_patches: int = 10,
 ) -> FolderEvaluation:
-    """Compute `metrics` between predictions and ground truth; `paths` overrides weights-store files by entry."""
+    """Compute `metrics` between predictions and ground truth; `paths` overrides weights-store files by entry.
+
+    `gt_dir` may be None when every metric is ground-truth free (is, hyperiqa). `hyperiqa_patches`: random
+    224×224 crops averaged per image (the authors' demo 10, their paper's test protocol 25).
+    """
     proto = get_protocol(protocol) if isinstance(protocol, str) else protocol
     unknown = [m for m in metrics if m not in ALL_METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from: {', '.join(ALL_METRICS)}")
-    preds, gts = list_images(pred_dir), list_images(gt_dir)
+    needs_gt = [m for m in metrics if m not in GROUND_TRUTH_FREE]
+    if gt_dir is None and needs_gt:
+        raise ValueError(
+            f"metric(s) {', '.join(needs_gt)} need ground truth: pass a ground-truth folder (--gt)"
+        )
+    preds, gts = list_images(pred_dir), (list_images(gt_dir) if gt_dir is not None else {})
     names = sorted(set(preds) & set(gts))
     wanted_paired = [m for m in metrics if m in PAIRED_METRICS]
     if wanted_paired and not names:
@@ -172,7 +186,25 @@ def evaluate_folders(
         cp = _clip_features(list(preds.values()), net, batch_size, device, "clip (pred)")
         cg = _clip_features(list(gts.values()), net, batch_size, device, "clip (gt)")
         result.values["clip_fid"] = distribution.fid_from_features(cp, cg)
+    if "hyperiqa" in metrics:
+        _hyperiqa(result, preds, hyperiqa_patches, proto.seed, device, batch_size, paths, progress)
     return result
+
+
+def _hyperiqa(result, preds, patches, seed, device, batch_size, paths, progress) -> None:
+    """hyperIQA of every prediction (per-image values too), with the demo's resize and `patches` crops."""
+    net = build_extractor("hyperiqa", paths=paths, device=device)
+    scores = []
+    for chunk in tqdm(
+        list(_batches(list(preds.items()), batch_size)), desc="hyperiqa", unit="batch", disable=not progress
+    ):
+        images = [torch.from_numpy(load_rgb(path)).permute(2, 0, 1).float().div(255) for _, path in chunk]
+        values = hyperiqa_score(images, net, patches=patches, seed=seed, device=device)
+        for (name, _), value in zip(chunk, values.tolist(), strict=True):
+            result.per_image.setdefault(name, {})["hyperiqa"] = value
+            scores.append(value)
+    result.values["hyperiqa"] = float(np.mean(scores))
+    result.protocol.update(hyperiqa_patches=patches, hyperiqa_resize=list(DEMO_RESIZE), hyperiqa_seed=seed)
 
 
 def _paired(result, names, preds, gts, wanted, proto, device, batch_size, paths, progress) -> None:
@@ -204,4 +236,4 @@ def _paired(result, names, preds, gts, wanted, proto, device, batch_size, paths,
                 for key, net in nets.items():
                     row[key] = float(net(pt, gt))
     for metric in wanted:
-        result.values[metric] = float(np.mean([row[metric] for row in result.per_image.values()]))
+        result.values[metric] = float(np.mean([result.per_image[name][metric] for name in names]))

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import curation, shards, sources
-from orchestration.jobs import build_job, ingest_job
+from assets import curation, evaluation, shards, sources
+from orchestration.jobs import build_job, evaluate_job, ingest_job
 from orchestration.resources import PathsResource, RayResource
 from orchestration.sensors import dataset_files_sensor
 
@@ -16,8 +16,9 @@ defs = dg.Definitions.merge(
     sources.defs,
     shards.defs,
     curation.defs,
+    evaluation.defs,
     dg.Definitions(
-        jobs=[ingest_job, build_job],
+        jobs=[ingest_job, build_job, evaluate_job],
         sensors=[dataset_files_sensor],
         resources={"ray": RayResource(), "paths": PathsResource()},
     ),

@@ -1,9 +1,10 @@
-"""Run the ingest and build jobs from Python (the CLI and `make demo`): through Dagster, so every run shows
-in its UI.
+"""Run the ingest, build and evaluate jobs from Python (the CLI and `make demo`): through Dagster, so every
+run shows in its UI.
 
 `materialize_manifest` executes `ingest_job`, `materialize_dataset` executes `build_job` (ingest, shards,
-curated subset), in this process for one dataset partition against the persistent instance; a failed run
-or a failed blocking check becomes one readable error.
+curated subset), `evaluate_dataset` executes `evaluate_job` (every evaluation asset), in this process for
+one dataset partition against the persistent instance; a failed run or a failed blocking check becomes one
+readable error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import dagster as dg
 from dagster import DagsterInstance
 
 from assets.curation import hqft_subset
+from assets.evaluation import EVALUATION_ASSETS
 from assets.shards import dataset_shards
 from assets.sources import raw_manifest
 from orchestration.definitions import defs
@@ -24,6 +26,7 @@ from preprocess.dataset_registry import DatasetRegistry, DatasetRegistryError
 
 INGEST_JOB = "ingest_job"
 BUILD_JOB = "build_job"
+EVALUATE_JOB = "evaluate_job"
 
 
 class ManifestRunError(RuntimeError):
@@ -167,3 +170,20 @@ def materialize_dataset(
         "seconds": round(time.perf_counter() - started, 3),
         "run_id": result.run_id,
     }
+
+
+def evaluate_dataset(
+    dataset: str, instance: DagsterInstance | None = None, console_log_level: str = "WARNING"
+) -> list[dict[str, Any]]:
+    """Run every evaluation asset for one built dataset through Dagster (`evaluate_job`).
+
+    Returns each evaluation's plain metadata (model, setting, run_id, matched, missing_predictions, metric
+    values, or `skipped` with the reason). Raises ManifestRunError naming the dataset and the failed step.
+    """
+    run_config = {"loggers": {"console": {"config": {"log_level": console_log_level}}}}
+    result = _execute(EVALUATE_JOB, dataset, instance, run_config, "evaluate_dataset")
+    if not result.success:
+        raise ManifestRunError(_failure_message(dataset, result, action="evaluating", retry="evaluate"))
+    return [
+        _metadata(result, asset.op.name) | {"dagster_run_id": result.run_id} for asset in EVALUATION_ASSETS
+    ]

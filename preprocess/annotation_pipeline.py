@@ -1,4 +1,4 @@
-"""Annotate manifest rows into shard samples: the chain of annotators, run on Ray Data actor pools.
+"""Annotate manifest rows into shard samples: the chain of annotators, run on a pool of Ray actors.
 
 The chain (ARCHITECTURE §4), in dependency order; each annotator runs only for fields a sample still lacks
 and only when what it needs is there:
@@ -12,7 +12,7 @@ and only when what it needs is there:
 
 A field that cannot be produced is listed in `meta.json` under `missing` with the reason, never invented.
 A sample whose person or garment cannot be decoded, or whose annotation fails, becomes a quarantine row
-(stage "annotate"). `build_dataset_shards` streams the rows that need work through one Ray Data actor pool
+(stage "annotate"). `build_dataset_shards` streams the rows that need work through one pool of Ray actors
 (GPU actors when the cluster has GPUs) in the order the incremental shard builder asks for them, so
 shards are written as results arrive and a killed build keeps its finished shards. A small update (at most
 `LOCAL_MAX_ROWS` rows, rule-based chain) is annotated in-process instead: the pool's start would cost more.
@@ -20,24 +20,25 @@ shards are written as results arrive and a killed build keeps its finished shard
 
 from __future__ import annotations
 
+import ctypes
 import json
-import logging
 import struct
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow.parquet as pq
 
 from preprocess.annotators.agnostic_mask import AgnosticMaskAnnotator
+from preprocess.annotators.agnostic_video import add_clip_agnostic_masks
 from preprocess.annotators.base import AnnotationError, AnnotationInput, Annotator
 from preprocess.annotators.garment_landmarks import GeometricLandmarkAnnotator
 from preprocess.annotators.garment_mask import GarmentMaskAnnotator
 from preprocess.annotators.provided import ProvidedAnnotator
 from preprocess.annotators.skeleton import SkeletonRenderer, render_skeleton
-from preprocess.images import BadImageError, decode_image
+from preprocess.images import BadImageError, check_image, decode_image
 from preprocess.samples import QuarantineRow
 from preprocess.shards.codec import SampleEncodingError, encode_sample, source_jpeg
 from preprocess.shards.incremental import ShardBuildResult, build_shards, plan_build
@@ -45,9 +46,11 @@ from preprocess.shards.index import load_state
 from preprocess.videos import BadVideoError, read_frames
 
 Members = dict[str, bytes]
-# A few rows for a rule-based chain (no network backends) are annotated in-process: starting a Ray Data
+# A few rows for a rule-based chain (no network backends) are annotated in-process: starting the Ray
 # actor pool costs about 2 s on a 2-core machine, more than annotating them, and a 1 % change must stay cheap.
 LOCAL_MAX_ROWS = 32
+_SIZE_KEYS = {"person": ("height", "width"), "garment": ("garment_height", "garment_width")}  # manifest
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
 PROVIDED_FIELDS = {"parse": "parse", "pose": "pose", "densepose": "densepose", "garment_mask": "garment_mask"}
 
 
@@ -172,16 +175,21 @@ def annotate_row(row: Mapping[str, Any], root: Path, annotators: list[Annotator]
         if row.get("kind") == "video":
             return _annotate_video(row, root, annotators)
         fields: dict[str, Any] = {}
-        person = garment = None
-        if row.get("person_path"):
-            data = (root / row["person_path"]).read_bytes()
-            person = decode_image(data, row["person_path"], role="person image")
-            fields["person"] = source_jpeg(data, row, "person", row["person_path"])
-        if row.get("garment_path"):
-            data = (root / row["garment_path"]).read_bytes()
-            garment = decode_image(data, row["garment_path"], role="garment image")
-            fields["garment"] = source_jpeg(data, row, "garment", row["garment_path"])
-        item = AnnotationInput(row["sample_id"], dict(row), root, person, garment)
+        decoded: dict[str, Any] = {"person": None, "garment": None}
+        sizes: dict[str, int] = {}  # sizes of the images checked but not decoded, as decoding would give
+        read = _pixels_read(row, annotators)
+        for role, size_keys in _SIZE_KEYS.items():
+            rel = row.get(f"{role}_path")
+            if not rel:
+                continue
+            data = (root / rel).read_bytes()
+            if role in read:
+                decoded[role] = decode_image(data, rel, role=f"{role} image")
+            else:
+                sizes.update(zip(size_keys, check_image(data, rel, role=f"{role} image"), strict=True))
+            fields[role] = source_jpeg(data, row, role, rel)
+        person, garment = decoded["person"], decoded["garment"]
+        item = AnnotationInput(row["sample_id"], dict(row) | sizes, root, person, garment)
         available = {name for name, value in (("person", person), ("garment", garment)) if value is not None}
         missing = _run_chain(item, annotators, available)
         fields.update(item.outputs)
@@ -195,8 +203,24 @@ def annotate_row(row: Mapping[str, Any], root: Path, annotators: list[Annotator]
         )
 
 
+def _pixels_read(row: Mapping[str, Any], annotators: list[Annotator]) -> set[str]:
+    """Which of "person" and "garment" an annotator that may run for this row reads the pixels of.
+
+    An annotator runs when one of its fields is not shipped with the sample; the others only need an
+    image's size, so those images are checked (`check_image`: every byte decoded, no pixel array built)
+    instead of decoded, which is the bulk of a sample's decoding when the dataset ships its annotations.
+    """
+    shipped = set(dict(row.get("annotations") or {}))
+    read: set[str] = set()
+    for annotator in annotators:
+        if annotator.name != "provided" and any(field not in shipped for field in annotator.outputs):
+            read.update(need for need in annotator.needs if need in ("person", "garment"))
+    return read
+
+
 def _annotate_video(row: Mapping[str, Any], root: Path, annotators: list[Annotator]) -> Members:
-    """Video clips: frames, the shipped per-frame annotations, a skeleton per frame, and the garment fields."""
+    """Video clips: frames, the shipped per-frame annotations, a skeleton and an agnostic mask per frame (see
+    agnostic_video), and the garment fields."""
     if row.get("frame_paths"):
         frames = [decode_image((root / rel).read_bytes(), rel, role="frame") for rel in row["frame_paths"]]
     else:
@@ -222,7 +246,7 @@ def _annotate_video(row: Mapping[str, Any], root: Path, annotators: list[Annotat
     garment_chain = [a for a in annotators if a.name in ("garment_mask", "garment_landmarks")]
     missing = _run_chain(clip, garment_chain, {"garment"} if garment is not None else set())
     fields.update(clip.outputs)
-    missing["agnostic_mask"] = "not computed for video clips yet"
+    missing.update(add_clip_agnostic_masks(out_frames, row, annotators))
     return encode_sample(row["sample_id"], fields, {"missing": missing})
 
 
@@ -252,68 +276,101 @@ def unpack_result(blob: bytes) -> Members | QuarantineRow:
     return members
 
 
-def _row_json(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, default=lambda v: v.tolist() if isinstance(v, np.ndarray) else str(v))
+def _tune_worker_process() -> None:
+    """Settings for a process that only annotates, one CPU's worth (a Ray actor; never the caller's process).
+
+    glibc's malloc by default gives every freed image-sized array back to the kernel and maps fresh pages
+    for the next, so the kernel zero-fills about 16 MB per sample (4,000 page faults, a fifth of the
+    annotation time); keeping freed memory for reuse (up to 256 MB) removes that. OpenCV's own thread pool
+    would split calls across cores the other actors already use. Without glibc the first is skipped.
+    """
+    import cv2
+
+    cv2.setNumThreads(1)
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 * 1024**2)  # glibc's upper limit; larger arrays are mmap'd
+        libc.mallopt(_M_TRIM_THRESHOLD, 256 * 1024**2)
+    except (OSError, AttributeError):
+        pass
 
 
 class AnnotateBatch:
-    """A Ray Data actor: builds the annotator chain once, then annotates batches of rows."""
+    """A Ray actor: builds the annotator chain once, then annotates batches of manifest rows."""
 
     def __init__(self, root: str, config: dict[str, Any]) -> None:
+        _tune_worker_process()
         self.root = Path(root)
         self.annotators = make_annotators(PipelineConfig(**config))
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        rows = [json.loads(text) for text in batch["row"]]
-        blobs = [pack_result(annotate_row(row, self.root, self.annotators)) for row in rows]
-        return {
-            "sample_id": np.array([r["sample_id"] for r in rows]),
-            "result": np.array(blobs, dtype=object),
-        }
+    def __call__(self, rows: list[dict[str, Any]]) -> list[tuple[str, bytes]]:
+        """(sample_id, `pack_result` blob) per row, in the order of `rows`."""
+        return [
+            (row["sample_id"], pack_result(annotate_row(row, self.root, self.annotators))) for row in rows
+        ]
 
 
 class _StreamedAnnotations:
-    """The annotate callback of the shard builder, fed by one streaming Ray Data pipeline.
+    """The annotate callback of the shard builder, fed by a pool of `AnnotateBatch` Ray actors.
 
-    Results arrive in the order of `rows`; a request for rows further ahead buffers what comes before.
+    The rows are cut into batches, sent out in the order of `rows`, each actor holding `QUEUED_PER_ACTOR`
+    batches (one running, the next already waiting, so no actor idles while the builder writes); a
+    finished batch's actor gets the next batch at once. The builder asks for rows in its own order; a
+    request for a row further ahead buffers what arrives before it. Plain actors rather than a Ray Data
+    pipeline: the same work with a fraction of the scheduling CPU, which on a small machine competes with
+    the annotators themselves.
     """
+
+    QUEUED_PER_ACTOR = 2
 
     def __init__(
         self, rows: list[dict[str, Any]], root: Path, config: PipelineConfig, batch_size: int
     ) -> None:
         import ray
-        import ray.data
 
         from vton.ray_runtime import ensure_ray
 
         info = ensure_ray()
-        context = ray.data.DataContext.get_current()
-        context.execution_options.preserve_order = True
-        context.enable_progress_bars = False
-        # Ray Data logs each execution plan at INFO; the build reports its own progress.
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
         gpus = info["gpus"]
-        workers = max(1, min(gpus or info["cpus"], (len(rows) + batch_size - 1) // batch_size))
-        dataset = ray.data.from_items([{"row": _row_json(r)} for r in rows]).map_batches(
-            AnnotateBatch,
-            fn_constructor_kwargs={"root": str(root), "config": asdict(config)},
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            batch_size=batch_size,
-            batch_format="numpy",
-            num_gpus=1 if gpus else 0,
-        )
-        self._results: Iterator[dict[str, Any]] = iter(dataset.iter_rows())
+        self._batches = deque(rows[start : start + batch_size] for start in range(0, len(rows), batch_size))
+        workers = max(1, min(gpus or info["cpus"], len(self._batches)))
+        actor = ray.remote(num_cpus=1, num_gpus=1 if gpus else 0)(AnnotateBatch)
+        self._actors = [actor.remote(str(root), asdict(config)) for _ in range(workers)]
+        self._running: dict[Any, Any] = {}  # object ref of a batch's results -> the actor computing it
         self._buffer: dict[str, bytes] = {}
+        for _ in range(self.QUEUED_PER_ACTOR):
+            for handle in self._actors:
+                self._send(handle)
+
+    def _send(self, handle: Any) -> None:
+        if self._batches:
+            self._running[handle.__call__.remote(self._batches.popleft())] = handle
+
+    def _receive(self) -> None:
+        import ray
+
+        if not self._running:
+            raise RuntimeError("the shard builder asked for a row that was not sent for annotation")
+        (done,), _ = ray.wait(list(self._running), num_returns=1)
+        self._send(self._running.pop(done))
+        self._buffer.update(ray.get(done))
 
     def __call__(self, rows: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
         out = []
         for row in rows:
             sid = row["sample_id"]
             while sid not in self._buffer:
-                got = next(self._results)
-                self._buffer[str(got["sample_id"])] = got["result"]
+                self._receive()
             out.append(unpack_result(self._buffer.pop(sid)))
         return out
+
+    def close(self) -> None:
+        """Stop the actors (a finished or failed build no longer needs them)."""
+        import ray
+
+        for handle in self._actors:
+            ray.kill(handle)
+        self._actors, self._running = [], {}
 
 
 def build_dataset_shards(
@@ -346,6 +403,7 @@ def build_dataset_shards(
         return [annotate_row(row, root, annotators) for row in batch]
 
     annotate: Callable = annotate_here
+    streamed = None
     if use_ray:
         entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
         plan = plan_build(entries, rows, versions)
@@ -354,13 +412,17 @@ def build_dataset_shards(
             "provided",
         ) * 3
         if len(todo) > (local_max_rows if rule_based else 0):
-            annotate = _StreamedAnnotations(todo, root, config, batch_size)
-    return build_shards(
-        out_dir,
-        rows,
-        annotate,
-        versions,
-        samples_per_shard=samples_per_shard,
-        batch_size=batch_size,
-        progress=progress,
-    )
+            annotate = streamed = _StreamedAnnotations(todo, root, config, batch_size)
+    try:
+        return build_shards(
+            out_dir,
+            rows,
+            annotate,
+            versions,
+            samples_per_shard=samples_per_shard,
+            batch_size=batch_size,
+            progress=progress,
+        )
+    finally:
+        if streamed is not None:
+            streamed.close()

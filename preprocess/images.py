@@ -192,6 +192,27 @@ def decode_label_map(
     return _orient(labels, info.normalisations)
 
 
+def check_image(
+    source: Path | bytes,
+    name: str | None = None,
+    *,
+    role: str = "image",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[int, int]:
+    """Decode a file or bytes as `decode_image` does, failing with the same errors, but build no pixels;
+    returns (height, width) as displayed. For callers that only need to know the image is usable.
+
+    A JPEG is decoded at 1/8 scale: every byte of its entropy-coded data is still read and decoded, only
+    the inverse DCT and the colour conversion work on fewer pixels.
+    """
+    data, name = _read_source(source, name, role)
+    image, info = _open_checked(data, name, role, max_pixels)
+    if info.format == "JPEG":
+        image.draft(image.mode, (max(1, image.size[0] // 8), max(1, image.size[1] // 8)))
+    _load(image, name, role, info.format)
+    return info.height, info.width
+
+
 def _read_source(source: Path | bytes, name: str | None, role: str) -> tuple[bytes, str]:
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), name or "<in-memory image>"

@@ -213,16 +213,50 @@ def list_command() -> None:
 @main.command("demo")
 @click.option("--samples", type=click.IntRange(min=4), default=48, show_default=True)
 def demo_command(samples: int) -> None:
-    """Generate the three demo datasets, build their shards through Dagster, print a summary."""
-    from vton.demo import run_demo
+    """Generate the three demo datasets, build their shards through Dagster, evaluate the baselines on
+    demo_vitonhd and end with the leaderboard."""
+    from vton.demo import DEMO_EVALUATED, run_demo, run_demo_evaluation
+    from warehouse.commands import leaderboard_command
 
     summaries = run_demo(samples=samples)
     _print_manifest_table(summaries)
+    _print_evaluations(run_demo_evaluation())
     home = VtonHome.from_env()
     click.echo(
         f"\nEverything is under {home.root}. To see the asset graph, the runs and the checks in the Dagster UI:\n"
-        "  make ui        (then open http://127.0.0.1:3000)"
+        "  make ui        (then open http://127.0.0.1:3000)\n"
     )
+    click.get_current_context().invoke(leaderboard_command, dataset=DEMO_EVALUATED, setting=None, fmt="table")
+
+
+@main.command("evaluate")
+@click.option("--dataset", required=True, help="A registered, built dataset (vton data build).")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line: each evaluation's summary.")
+def evaluate_command(dataset: str, as_json: bool) -> None:
+    """Run every evaluation asset (the baselines, the rough-mask scoring) on DATASET through Dagster, then
+    print its leaderboard."""
+    from orchestration.runs import ManifestRunError, evaluate_dataset
+    from warehouse.commands import leaderboard_command
+
+    try:
+        summaries = evaluate_dataset(dataset)
+    except ManifestRunError as exc:
+        raise UserError(str(exc)) from None
+    _print_evaluations(summaries)
+    click.get_current_context().invoke(leaderboard_command, dataset=dataset, setting=None, fmt="table")
+    if as_json:
+        click.echo(json.dumps(summaries, sort_keys=True, default=str))
+
+
+def _print_evaluations(summaries: list[dict]) -> None:
+    for s in summaries:
+        if "skipped" in s:
+            click.echo(f"{s['model']}: skipped ({s['skipped']})")
+            continue
+        click.echo(
+            f"{s['model']} ({s['setting']}): {s['matched']} samples scored, {s['missing_predictions']} without a "
+            f"prediction, run {s['run_id']}"
+        )
 
 
 @main.command("ui")

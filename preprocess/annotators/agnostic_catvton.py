@@ -22,6 +22,7 @@ Where CatVTON resizes the quarter-resolution DensePose mask back by a factor 4 (
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import cv2
 import numpy as np
@@ -92,40 +93,92 @@ def kernel_sizes(height: int, width: int) -> tuple[int, int]:
     return dilate + (dilate % 2 == 0), blur + (blur % 2 == 0)
 
 
-def _members(labels: np.ndarray, wanted: Iterable[int]) -> np.ndarray:
-    """np.isin(labels, wanted) as a boolean map; one cv2 table lookup for uint8 maps (several times faster)."""
-    wanted = list(wanted)
-    if labels.dtype != np.uint8:
-        return np.isin(labels, wanted)
-    table = np.zeros(256, np.uint8)
-    table[wanted] = 1
-    return cv2.LUT(np.ascontiguousarray(labels), table).view(bool)
+# What a label says about a pixel, as bits; for the parse ORed over the LIP and the ATR parse: a limb
+# (LIMBS), the face (LIP only), weakly protected for the category (its protected body parts, the other
+# garment, hair, accessories), the category's garment (MASK_CLOTH), and not background. For DensePose:
+# a hand or foot, and one of the category's mask parts. Masks below are uint8 0/255, combined with
+# cv2's bitwise operations.
+_LIMB, _FACE, _WEAK, _CLOTH, _FOREGROUND = 1, 2, 4, 8, 16
+_HAND_FOOT, _DENSE_PART = 1, 2
 
 
-def _labels(parse: np.ndarray, names: tuple[str, ...], table: dict[str, int]) -> np.ndarray:
-    return _members(parse, [table[n] for n in names if n in table])
+def _flag_table(table: dict[str, int], bits: list[tuple[int, Iterable[str]]]) -> np.ndarray:
+    flags = np.zeros(256, np.uint8)
+    for bit, names in bits:
+        flags[[table[n] for n in names if n in table]] |= bit
+    return flags
 
 
-def _both(lip: np.ndarray, atr: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    return _labels(lip, names, LIP) | _labels(atr, names, ATR)
+@cache
+def _flag_tables(category: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Label -> flag bits for `category`: LIP, ATR, LIP with the derived ATR folded in, and DensePose."""
+    lip_cloth, atr_cloth = PROTECT_CLOTH[category]
+    both = (PROTECT_BODY[category], ("Hair",), ACCESSORIES)
+    lip = _flag_table(
+        LIP,
+        [(_LIMB, LIMBS), (_FACE, ("Face",)), (_CLOTH, MASK_CLOTH[category])]
+        + [(_WEAK, names) for names in (*both, lip_cloth)],
+    )
+    atr = _flag_table(
+        ATR, [(_LIMB, LIMBS), (_CLOTH, MASK_CLOTH[category])] + [(_WEAK, names) for names in (*both, atr_cloth)]
+    )
+    lip[np.arange(256) != LIP["Background"]] |= _FOREGROUND
+    atr[np.arange(256) != ATR["Background"]] |= _FOREGROUND
+    dense = np.zeros(256, np.uint8)
+    dense[list(DP_HANDS + DP_FEET)] |= _HAND_FOOT
+    dense[list(DP_MASK_PARTS[category])] |= _DENSE_PART
+    return lip, atr, lip | atr[LIP_TO_ATR], dense
+
+
+def _lookup(labels: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """table[labels] as uint8; labels outside 0-255 (other integer types) get table[255], a label naming
+    no part (so only "not background")."""
+    if labels.dtype == np.uint8:
+        return cv2.LUT(np.ascontiguousarray(labels), table)
+    inside = (labels >= 0) & (labels < 256)
+    return np.where(inside, table[np.where(inside, labels, 0)], table[255]).astype(np.uint8)
+
+
+def _has(flags: np.ndarray, bit: int) -> np.ndarray:
+    """0/255 mask of the pixels whose flags hold `bit`."""
+    return cv2.compare(cv2.bitwise_and(flags, bit), 0, cv2.CMP_NE)
 
 
 def _hull(mask: np.ndarray) -> np.ndarray:
-    """Union of the filled convex hulls of the outer contours of a boolean mask (CatVTON's hull_mask)."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    """Union of the filled convex hulls of the outer contours of a 0/255 mask (CatVTON's hull_mask)."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out = np.zeros(mask.shape, np.uint8)
     for contour in contours:
-        cv2.fillPoly(out, [cv2.convexHull(contour)], 1)
-    return out.astype(bool)
+        cv2.fillPoly(out, [cv2.convexHull(contour)], 255)
+    return out
 
 
-def _dense_area(parts: np.ndarray, category: str, kernel: np.ndarray) -> np.ndarray:
-    """The category's DensePose parts, grown by two dilations at quarter resolution."""
+def _dense_area(parts: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The 0/255 mask of the category's DensePose parts, grown by two dilations at quarter resolution."""
     h, w = parts.shape
-    area = _members(parts, DP_MASK_PARTS[category]).view(np.uint8)
-    small = cv2.resize(area, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_NEAREST)
+    small = cv2.resize(parts, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_NEAREST)
     small = cv2.dilate(small, kernel, iterations=2)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def _blur(mask: np.ndarray, side: int) -> np.ndarray:
+    """cv2.GaussianBlur of the 0/255 mask, computed over the box around its pixels grown by the kernel
+    radius + 1 only.
+
+    Exact: outside that box the blur of zeros is 0, and inside it every kernel tap (reflected at the
+    image's own edges, zeros elsewhere) reads what it reads in the whole image; 8-bit Gaussian blur is
+    fixed-point, so the arithmetic does not depend on where the box lies.
+    """
+    out = np.zeros(mask.shape, np.uint8)
+    x, y, width, height = cv2.boundingRect(mask)
+    if width == 0:
+        return out
+    grow = side // 2 + 1
+    top, left = max(0, y - grow), max(0, x - grow)
+    bottom, right = min(mask.shape[0], y + height + grow), min(mask.shape[1], x + width + grow)
+    box = np.ascontiguousarray(mask[top:bottom, left:right])
+    out[top:bottom, left:right] = cv2.GaussianBlur(box, (side, side), 0)
+    return out
 
 
 def catvton_mask(
@@ -142,29 +195,24 @@ def catvton_mask(
         raise ValueError(
             f"parse {parse_lip.shape} and DensePose {dp_parts.shape} (and ATR parse) must share one size"
         )
-    atr = lip_to_atr(parse_lip) if parse_atr is None else parse_atr
+    lip_table, atr_table, folded_table, dense_table = _flag_tables(category)
+    if parse_atr is None and parse_lip.dtype == np.uint8:
+        flags = cv2.LUT(np.ascontiguousarray(parse_lip), folded_table)
+    else:
+        atr = lip_to_atr(parse_lip) if parse_atr is None else parse_atr
+        flags = cv2.bitwise_or(_lookup(parse_lip, lip_table), _lookup(atr, atr_table))
+    dense = _lookup(dp_parts, dense_table)
     h, w = parse_lip.shape
     dilate_side, blur_side = kernel_sizes(h, w)
     kernel = np.ones((dilate_side, dilate_side), np.uint8)
 
-    hands = cv2.dilate(_members(dp_parts, DP_HANDS + DP_FEET).view(np.uint8), kernel).astype(bool)
-    strong_protect = (hands & _both(parse_lip, atr, LIMBS)) | _labels(parse_lip, ("Face",), LIP)
-
-    lip_cloth, atr_cloth = PROTECT_CLOTH[category]
-    weak_protect = (
-        strong_protect
-        | _both(parse_lip, atr, PROTECT_BODY[category])
-        | _labels(parse_lip, lip_cloth, LIP)
-        | _labels(atr, atr_cloth, ATR)
-        | _both(parse_lip, atr, ("Hair",))
-        | _both(parse_lip, atr, ACCESSORIES)
-    )
-    strong_mask = _both(parse_lip, atr, MASK_CLOTH[category])
-    background = (parse_lip == LIP["Background"]) & (atr == ATR["Background"])
-
-    area = (~weak_protect & ~background) | _dense_area(dp_parts, category, kernel)
-    area = _hull(area) & ~weak_protect
-    blurred = cv2.GaussianBlur(area.astype(np.uint8) * 255, (blur_side, blur_side), 0)
-    area = (blurred >= BLUR_THRESHOLD) | strong_mask
-    area &= ~strong_protect
-    return cv2.dilate(area.astype(np.uint8), kernel) * np.uint8(255)
+    hands = cv2.dilate(_has(dense, _HAND_FOOT), kernel)
+    strong_protect = cv2.bitwise_or(cv2.bitwise_and(hands, _has(flags, _LIMB)), _has(flags, _FACE))
+    unprotected = cv2.bitwise_not(cv2.bitwise_or(strong_protect, _has(flags, _WEAK)))  # not weak protect
+    area = cv2.bitwise_and(unprotected, _has(flags, _FOREGROUND))
+    area = cv2.bitwise_or(area, _dense_area(_has(dense, _DENSE_PART), kernel))
+    area = cv2.bitwise_and(_hull(area), unprotected)
+    area = cv2.compare(_blur(area, blur_side), BLUR_THRESHOLD, cv2.CMP_GE)
+    area = cv2.bitwise_or(area, _has(flags, _CLOTH))
+    area = cv2.bitwise_and(area, cv2.bitwise_not(strong_protect))
+    return cv2.dilate(area, kernel)

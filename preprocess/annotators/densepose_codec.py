@@ -40,9 +40,10 @@ EXACT_LAB = 0.5
 VOTE_WINDOW = 11
 BORDER_WEIGHTS = np.array([3.0, 1.0, 1.0], np.float32)
 _NEAR, _EXACT, _UNKNOWN = 0x20, 0x40, 0xFF  # flag bits of the colour table; labels use the low 5 bits
-_NEAR_FLAG = ((np.arange(256) & _NEAR) > 0).astype(np.uint8)  # table entry -> 1 where its flag is set
-_EXACT_FLAG = ((np.arange(256) & _EXACT) > 0).astype(np.uint8)
-_CHANNEL_SUM = np.ones((1, 3), np.float32)  # cv2.transform matrix: R + G + B
+_LABEL_BITS = np.zeros(256, np.int32)  # label -> its bit in a set of labels; _UNKNOWN (no vote) -> 0
+_LABEL_BITS[: DENSEPOSE_PARTS + 1] = 1 << np.arange(DENSEPOSE_PARTS + 1)
+# Widths whose chained ORs of shifted copies cover VOTE_WINDOW columns: 1+1 -> 2, +2 -> 4, +4 -> 8, +3 -> 11.
+_WINDOW_STEPS = (1, 2, 4, VOTE_WINDOW - 8)
 
 
 def _scaled_parts() -> np.ndarray:
@@ -118,7 +119,6 @@ def decode_dp_segm(image: np.ndarray, name: str | None = None) -> np.ndarray:
         )
     height, width = image.shape[:2]
     labels = np.zeros((height, width), np.uint8)
-    confident = np.ones((height, width), bool)
     # Pixels with every channel <= _DARK_CHANNEL are background and confident whatever their neighbours:
     # classify only the box around the others, grown by the 3x3 flatness window.
     bright = cv2.threshold(image.reshape(height, width * 3), _DARK_CHANNEL, 255, cv2.THRESH_BINARY)[1]
@@ -128,67 +128,113 @@ def decode_dp_segm(image: np.ndarray, name: str | None = None) -> np.ndarray:
     top, bottom = max(0, y - 1), min(height, y + box_height + 1)
     left, right = max(0, x // 3 - 1), min(width, (x + box_width - 1) // 3 + 2)
     box = np.ascontiguousarray(image[top:bottom, left:right])
-    labels[top:bottom, left:right], confident[top:bottom, left:right] = _classify_pixels(box)
-    if confident.all():
+    labels[top:bottom, left:right], confident = _classify_pixels(box)
+    unconfident = cv2.findNonZero(cv2.compare(confident.view(np.uint8), 0, cv2.CMP_EQ))
+    if unconfident is None:
         return labels
-    return _decide_borders(labels, confident, image)
+    cols, rows = unconfident.reshape(-1, 2).T
+    return _decide_borders(labels, rows + top, cols + left, image)
 
 
 def _classify_pixels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pixel: the colour table's label, and whether it is confident (see FLAT_RGB, AMBIGUOUS_LAB)."""
-    codes = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+    height, width = image.shape[:2]
+    # Packed 0xRRGGBB codes: BGRA bytes read as little-endian 32-bit words, alpha (255) masked off.
+    codes = cv2.cvtColor(image, cv2.COLOR_RGB2BGRA).view("<u4").reshape(height, width)
+    np.bitwise_and(codes, 0xFFFFFF, out=codes)
     table = _colour_table()
-    looked_up = table[codes]
-    unknown = looked_up == _UNKNOWN
-    if unknown.any():
-        new = np.unique(codes[unknown])
+    looked_up = np.take(table, codes)
+    unknown = np.flatnonzero(looked_up == _UNKNOWN)
+    if len(unknown):
+        pending = codes.ravel()[unknown]
+        new = np.unique(pending)
         table[new] = _classify_colours(new)
-        looked_up = table[codes]
+        looked_up.ravel()[unknown] = table[pending]
     kernel = np.ones((3, 3), np.uint8)
-    channel_range = cv2.subtract(cv2.dilate(image, kernel), cv2.erode(image, kernel))
+    red, green, blue = cv2.split(cv2.subtract(cv2.dilate(image, kernel), cv2.erode(image, kernel)))
     # Summed over the channels; saturating at 255 keeps every comparison with FLAT_RGB (< 255) exact.
-    spread = cv2.transform(channel_range, _CHANNEL_SUM)
-    confident = cv2.LUT(looked_up, _NEAR_FLAG).view(bool) & (spread <= FLAT_RGB)
-    confident |= cv2.LUT(looked_up, _EXACT_FLAG).view(bool)
-    return looked_up & 0x1F, confident
+    flat = cv2.compare(cv2.add(cv2.add(red, green), blue), FLAT_RGB, cv2.CMP_LE)
+    near = cv2.compare(cv2.bitwise_and(looked_up, _NEAR), 0, cv2.CMP_NE)
+    exact = cv2.compare(cv2.bitwise_and(looked_up, _EXACT), 0, cv2.CMP_NE)
+    confident = cv2.bitwise_and(cv2.bitwise_or(cv2.bitwise_and(near, flat), exact), 1)  # 0/255 -> 0/1
+    return cv2.bitwise_and(looked_up, 0x1F), confident.view(bool)
 
 
-def _decide_borders(labels: np.ndarray, confident: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """Each unconfident pixel takes the nearest colour among the labels confident pixels near it carry.
+def _decide_borders(labels: np.ndarray, rows: np.ndarray, cols: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Each unconfident pixel (`rows`, `cols`) takes the nearest colour among the labels confident pixels
+    near it carry.
 
     JPEG blurs colour across part borders, so a border pixel can land on a third part's colour; the
     true label is one of the parts around it. Pixels with no confident neighbour keep their own label.
-    The work is confined to the box around the unconfident pixels grown by half the vote window: no
-    confident pixel outside it is near one of them.
+    The labels near a pixel are a bit set (bit k: label k) ORed over the VOTE_WINDOW square (along rows,
+    then down columns, over the box around the unconfident pixels); candidates are compared in ascending
+    label order and a strictly nearer one wins, so ties go to the lower label.
     """
-    points = cv2.findNonZero((~confident).view(np.uint8)).reshape(-1, 2)  # x, y of unconfident pixels
-    rows, cols = points[:, 1], points[:, 0]
     half = VOTE_WINDOW // 2
     top, left = max(0, int(rows.min()) - half), max(0, int(cols.min()) - half)
     bottom, right = int(rows.max()) + half + 1, int(cols.max()) + half + 1
-    box_labels = labels[top:bottom, left:right]
-    box_confident = confident[top:bottom, left:right]
-    flat = (rows - top) * box_labels.shape[1] + (cols - left)  # index of each pixel in the flattened box
-    pixels = _lab(image[rows, cols].reshape(-1, 1, 3)).reshape(-1, 3) * BORDER_WEIGHTS
-    channels = [np.ascontiguousarray(pixels[:, c]) for c in range(3)]
-    palette = _palette_lab() * BORDER_WEIGHTS
-    chosen = labels[rows, cols]
-    best_dist = np.full(len(rows), np.inf, np.float32)
-    kernel = np.ones((VOTE_WINDOW, VOTE_WINDOW), np.uint8)
-    confident_labels = np.where(box_confident, box_labels, _UNKNOWN)
-    present = np.bincount(confident_labels.ravel(), minlength=256)[:_UNKNOWN]
-    for label in np.flatnonzero(present):
-        near = cv2.dilate(cv2.compare(confident_labels, int(label), cv2.CMP_EQ), kernel)
-        # squared distance, summed in the order ((dL + da) + db) as numpy's sum over the last axis does
-        dist = (channels[0] - palette[label, 0]) ** 2
-        dist += (channels[1] - palette[label, 1]) ** 2
-        dist += (channels[2] - palette[label, 2]) ** 2
-        closer = (near.ravel().take(flat) > 0) & (dist < best_dist)
-        chosen[closer] = label
-        best_dist[closer] = dist[closer]
+    box_labels = labels[top:bottom, left:right].copy()
+    box_labels[rows - top, cols - left] = _UNKNOWN  # only confident pixels vote
+    bits = cv2.LUT(box_labels, _LABEL_BITS)
+    bits = cv2.copyMakeBorder(bits, half, half, half, half, cv2.BORDER_CONSTANT, value=0)
+    for step in _WINDOW_STEPS:  # then bits[y, x] ORs the VOTE_WINDOW x VOTE_WINDOW square from (y, x) on
+        bits = cv2.bitwise_or(bits[:, :-step], bits[:, step:])
+    for step in _WINDOW_STEPS:
+        bits = cv2.bitwise_or(bits[:-step], bits[step:])
+    near = bits.ravel().take((rows - top) * bits.shape[1] + (cols - left))
     out = labels.copy()
+    # One candidate: it wins (nearer than none). None: the pixel keeps its label. Several: by distance.
+    one = (near != 0) & ((near & (near - 1)) == 0)
+    out[rows[one], cols[one]] = np.bitwise_count(near[one] - 1)  # the index of the only bit set
+    several = np.flatnonzero(near & (near - 1))
+    if len(several) == 0:
+        return out
+    rows, cols, near = rows[several], cols[several], near[several]
+    colours = image.reshape(-1, 3).take(rows * image.shape[1] + cols, axis=0)
+    pixels = _lab(colours.reshape(-1, 1, 3)).reshape(-1, 3) * BORDER_WEIGHTS
+    palette = _palette_lab() * BORDER_WEIGHTS
+    # The lowest and the highest candidate of each pixel; a third one exists where bits lie between.
+    low = np.bitwise_count((near & -near) - 1)
+    high = np.bitwise_count(_smear_down(near)) - 1
+    low_dist, high_dist = _distance(pixels, palette, low), _distance(pixels, palette, high)
+    chosen = np.where(high_dist < low_dist, high, low).astype(np.uint8)
+    more = np.flatnonzero(np.bitwise_count(near) > 2)
+    if len(more):
+        chosen[more] = _nearest_candidate(pixels[more], palette, near[more])
     out[rows, cols] = chosen
     return out
+
+
+def _smear_down(bits: np.ndarray) -> np.ndarray:
+    """Every bit below the highest set bit set too (so its bit count is the highest bit's index + 1)."""
+    for shift in (1, 2, 4, 8, 16):
+        bits = bits | (bits >> shift)
+    return bits
+
+
+def _distance(pixels: np.ndarray, palette: np.ndarray, label: np.ndarray | int) -> np.ndarray:
+    """Squared weighted Lab distance of each pixel to a label's colour, summed in the order
+    ((dL + da) + db), as numpy's sum over the last axis does."""
+    dist = (pixels[:, 0] - palette[label, 0]) ** 2
+    dist += (pixels[:, 1] - palette[label, 1]) ** 2
+    dist += (pixels[:, 2] - palette[label, 2]) ** 2
+    return dist
+
+
+def _nearest_candidate(pixels: np.ndarray, palette: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Per pixel, the nearest of the labels in its bit set, trying them in ascending order."""
+    chosen = np.zeros(len(near), np.uint8)
+    best_dist = np.full(len(near), np.inf, np.float32)
+    present = int(np.bitwise_or.reduce(near))
+    for label in range(DENSEPOSE_PARTS + 1):
+        if not present >> label & 1:
+            continue
+        at = np.flatnonzero(near & (1 << label))
+        dist = _distance(pixels[at], palette, label)
+        closer = dist < best_dist[at]
+        chosen[at[closer]] = label
+        best_dist[at[closer]] = dist[closer]
+    return chosen
 
 
 def _check_parts(parts: np.ndarray, name: str) -> np.ndarray:
@@ -257,13 +303,15 @@ def combine_index_uv(parts: np.ndarray, uv: np.ndarray | None, name: str | None 
     Without `uv`, U and V are 0 (as for the colour-mapped encoding, which holds I only).
     """
     parts = _check_parts(np.asarray(parts), name or "DensePose part-index map")
+    if uv is None:
+        zeros = np.zeros(parts.shape, np.uint8)
+        return cv2.merge([np.ascontiguousarray(parts), zeros, zeros])
+    if uv.shape != (2, *parts.shape):
+        raise ValueError(
+            f"{name or 'DensePose'}: UV array is {uv.shape[1:]} but the part-index map is {parts.shape}; "
+            "both must come from the same DensePose run"
+        )
     out = np.zeros((*parts.shape, 3), np.uint8)
     out[..., 0] = parts
-    if uv is not None:
-        if uv.shape != (2, *parts.shape):
-            raise ValueError(
-                f"{name or 'DensePose'}: UV array is {uv.shape[1:]} but the part-index map is {parts.shape}; "
-                "both must come from the same DensePose run"
-            )
-        out[..., 1:] = np.rint(np.clip(np.moveaxis(uv, 0, -1), 0.0, 1.0) * 255.0).astype(np.uint8)
+    out[..., 1:] = np.rint(np.clip(np.moveaxis(uv, 0, -1), 0.0, 1.0) * 255.0).astype(np.uint8)
     return out

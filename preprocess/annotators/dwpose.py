@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from preprocess.annotators.base import AnnotationInput, Pose
-from preprocess.annotators.onnx_runtime import open_session, providers_for, run_batched
+from preprocess.annotators.onnx_runtime import open_session, providers_for, run_batched, weights_version
 from preprocess.annotators.person_input import person_image
 from vton.weights.store import WeightsStore
 
@@ -195,10 +195,13 @@ def to_openpose(points: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 class DWPoseAnnotator:
-    """Annotator "dwpose": whole-body pose of the main person from the store's DWPose ONNX models."""
+    """Annotator "dwpose": whole-body pose of the main person from the store's DWPose ONNX models.
+
+    `version` is "1:<detector sha256[:12]>+<pose model sha256[:12]>": other weights re-annotate the samples.
+    """
 
     name = "dwpose"
-    version = "1"
+    code_version = "1"
     outputs = ("pose",)
     needs = ("person", f"weights:{DETECTOR_WEIGHTS}", f"weights:{POSE_WEIGHTS}")
 
@@ -206,6 +209,7 @@ class DWPoseAnnotator:
         store = store or WeightsStore.from_env()
         self.detector_path: Path = store.path(DETECTOR_WEIGHTS)
         self.pose_path: Path = store.path(POSE_WEIGHTS)
+        self.version = weights_version(self.code_version, store, (DETECTOR_WEIGHTS, POSE_WEIGHTS))
         providers_for(device)  # an unusable device fails here, not inside a worker
         self.device = device
         self._detector = None

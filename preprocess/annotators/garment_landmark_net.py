@@ -5,11 +5,13 @@ decoded by soft-argmax into normalised (x, y) so training can regress coordinate
 labelled landmarks in the generator's truth form (`synthetic_truth.jsonl` records with `garment`,
 `category`, `landmarks_garment`; a user's labels in the same JSONL form work the same) with
 `train_landmark_net` (a plain PyTorch loop on CPU; a later issue moves it onto the Ray Train driver),
-and is stored as safetensors weights plus a JSON config.
+and is stored as safetensors weights plus a JSON config. `HeatmapLandmarkAnnotator.version` carries each
+net's weights digest (`weights_digest`), so retrained nets re-annotate the garments they fed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -19,7 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save, save_file
 from torch import nn
 
 from preprocess.annotators.base import AnnotationError, AnnotationInput, GarmentLandmarks
@@ -28,6 +30,7 @@ from preprocess.images import BadImageError, decode_image
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+SHORT_DIGEST = 12  # hex digits of the weights' sha256 in the annotator's version
 
 
 @dataclass(frozen=True)
@@ -224,11 +227,21 @@ def predict_landmarks(net: LandmarkHeatmapNet, images: list[np.ndarray]) -> list
     return out
 
 
+def _weights(net: LandmarkHeatmapNet) -> dict[str, torch.Tensor]:
+    return {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}
+
+
+def weights_digest(net: LandmarkHeatmapNet) -> str:
+    """sha256 of the net's safetensors weights: the same bytes `save_landmark_net` writes to
+    `model.safetensors`, so a net loaded from a folder has that file's digest."""
+    return hashlib.sha256(save(_weights(net))).hexdigest()
+
+
 def save_landmark_net(net: LandmarkHeatmapNet, folder: Path) -> Path:
     """Write `model.safetensors` and `config.json` into `folder`; returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(folder / WEIGHTS_FILE))
+    save_file(_weights(net), str(folder / WEIGHTS_FILE))
     config = asdict(net.config) | {"architecture": "LandmarkHeatmapNet"}
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
     return folder
@@ -253,15 +266,33 @@ def load_landmark_net(folder: Path, device: str = "cpu") -> LandmarkHeatmapNet:
 
 
 class HeatmapLandmarkAnnotator:
-    """Annotator "garment_landmarks" (heatmap backend): one trained net per category, from folders."""
+    """Annotator "garment_landmarks" (heatmap backend): one trained net per category.
+
+    `version` is "heatmap-1:<category>=<sha256[:12] of its weights>,..." (categories sorted), so replacing a
+    net's weights file re-annotates the garments; `from_folders` loads nets written by `save_landmark_net`.
+    """
 
     name = "garment_landmarks"
-    version = "heatmap-1"
+    code_version = "heatmap-1"
     outputs = ("garment_landmarks",)
     needs = ("garment",)
 
     def __init__(self, nets: dict[str, LandmarkHeatmapNet]) -> None:
         self.nets = nets
+        digests = ",".join(f"{c}={weights_digest(nets[c])[:SHORT_DIGEST]}" for c in sorted(nets))
+        self.version = f"{self.code_version}:{digests}"
+
+    @classmethod
+    def from_folders(cls, folders: dict[str, Path], device: str = "cpu") -> HeatmapLandmarkAnnotator:
+        """The annotator over nets saved by `save_landmark_net`, one folder per category."""
+        nets = {category: load_landmark_net(folder, device) for category, folder in folders.items()}
+        wrong = {c: n.config.category for c, n in nets.items() if n.config.category != c}
+        if wrong:
+            raise ValueError(
+                f"landmark net folders hold nets of other categories ({wrong}, given category: net's); "
+                "pass each folder under the category its config.json names"
+            )
+        return cls(nets)
 
     def __call__(self, batch: list[AnnotationInput]) -> list[dict[str, Any]]:
         results = []

@@ -21,7 +21,7 @@ import numpy as np
 
 from preprocess.annotators.base import AnnotationInput
 from preprocess.annotators.label_maps import ATR_LABELS, LIP_LABELS, to_lip
-from preprocess.annotators.onnx_runtime import open_session, providers_for, run_batched
+from preprocess.annotators.onnx_runtime import open_session, providers_for, run_batched, weights_version
 from preprocess.annotators.person_input import person_image
 from vton.weights.store import WeightsStore
 
@@ -123,9 +123,12 @@ def logits_to_labels(
 
 
 class HumanParsingAnnotator:
-    """Annotators "schp_lip" and "schp_atr": canonical LIP-20 parse of the person image (ATR mapped to LIP)."""
+    """Annotators "schp_lip" and "schp_atr": canonical LIP-20 parse of the person image (ATR mapped to LIP).
 
-    version = "1"
+    `version` is "1:<sha256[:12] of the ONNX file>": other weights re-annotate the samples they fed.
+    """
+
+    code_version = "1"
 
     def __init__(self, labels: str = "lip", store: WeightsStore | None = None, device: str = "auto") -> None:
         if labels not in MODELS:
@@ -134,7 +137,9 @@ class HumanParsingAnnotator:
         self.name = f"schp_{labels}"
         self.outputs: tuple[str, ...] = ("parse",) if labels == "lip" else ("parse", "parse_atr")
         self.needs = ("person", f"weights:{self.model.weights}")
-        self.weights_path: Path = (store or WeightsStore.from_env()).path(self.model.weights)
+        store = store or WeightsStore.from_env()
+        self.weights_path: Path = store.path(self.model.weights)
+        self.version = weights_version(self.code_version, store, (self.model.weights,))
         providers_for(device)  # an unusable device fails here, not inside a worker
         self.device = device
         self._session = None

@@ -3,10 +3,13 @@
 `open_session` picks the CUDA provider when asked for (or, with device "auto", when onnxruntime offers
 it) and CPU otherwise. `run_batched` feeds a stack of inputs in one run where the model's batch axis is
 dynamic and one item at a time where the export fixed it (published exports usually fix it at 1).
+`weights_version` folds the short sha256 of the weights an annotator loads into its version, so importing
+other weights re-annotates the samples it fed (the incremental shard build compares versions).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,9 +18,12 @@ import numpy as np
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
 
+    from vton.weights.store import WeightsStore
+
 DEVICES = ("auto", "cpu", "cuda")
 _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"
+SHORT_DIGEST = 12  # hex digits of a weights file's sha256 in an annotator's version
 
 
 def providers_for(device: str) -> list[str]:
@@ -62,3 +68,9 @@ def run_batched(
         return session.run(outputs, {name: items})
     runs = [session.run(outputs, {name: items[i : i + 1]}) for i in range(len(items))]
     return [np.concatenate([run[k] for run in runs], axis=0) for k in range(len(runs[0]))]
+
+
+def weights_version(code_version: str, store: WeightsStore, names: Iterable[str]) -> str:
+    """`<code_version>:<digest>[+<digest>...]`: the first SHORT_DIGEST hex digits of the sha256 the store
+    recorded for each weights entry in `names` (in that order), e.g. "1:3a9f0c2d41be+77e0a1b2c3d4"."""
+    return f"{code_version}:" + "+".join(store.sha256(name)[:SHORT_DIGEST] for name in names)

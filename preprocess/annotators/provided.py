@@ -36,7 +36,7 @@ from preprocess.annotators.densepose_codec import (
 )
 from preprocess.annotators.label_maps import to_lip
 from preprocess.annotators.pose_formats import PoseFileError, pose_from_file_json
-from preprocess.images import BadImageError, decode_image, decode_label_map
+from preprocess.images import BadImageError, decode_image, decode_label_map, probe_image_bytes
 
 ASPECT_TOLERANCE = 0.01
 FRAME_KEYS = ("parse", "pose", "densepose")
@@ -199,9 +199,26 @@ def _densepose(root: Path, rel: str, row: dict[str, Any], size: Size, files: dic
     return _fit(iuv, size, rel, "DensePose file")
 
 
+def _brightest_channel(root: Path, rel: str, role: str) -> np.ndarray:
+    """Per pixel the largest of R, G and B as `decode_image` gives them (image.max(axis=2), but faster).
+
+    A grey (L) file is decoded straight to its values, which decode_image would copy into R, G and B.
+    """
+    try:
+        data = (root / rel).read_bytes()
+    except OSError:
+        return _image(root, rel, role)[..., 0]  # raises decode_image's own error for the path
+    try:
+        if probe_image_bytes(data, rel, role=role).mode == "L":
+            return decode_label_map(data, rel, role=role)
+        red, green, blue = cv2.split(decode_image(data, rel, role=role))
+    except BadImageError as exc:
+        raise AnnotationError(exc.reason) from None
+    return cv2.max(cv2.max(red, green), blue)
+
+
 def _garment_mask(root: Path, rel: str, size: Size) -> np.ndarray:
-    red, green, blue = cv2.split(_image(root, rel, "garment mask"))
-    grey = cv2.max(cv2.max(red, green), blue)  # the brightest channel, as image.max(axis=2), but faster
+    grey = _brightest_channel(root, rel, "garment mask")
     lossless_binary = rel.lower().endswith(".png") and int(grey.max(initial=0)) <= 1
     threshold = 1 if lossless_binary else 128
     mask = cv2.threshold(grey, threshold - 1, 255, cv2.THRESH_BINARY)[1]  # 255 where grey >= threshold

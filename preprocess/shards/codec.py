@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from preprocess.annotators.base import GarmentLandmarks, Pose
+from preprocess.shards.png_runs import zlib_stream_from_runs
 
 JPEG_QUALITY = 95
 PNG_COMPRESS_LEVEL = 1  # fast; label maps and masks compress well at any level
@@ -263,20 +264,22 @@ def _jpeg(rgb: np.ndarray) -> bytes:
 
 
 def encode_png(array: np.ndarray) -> bytes:
-    """8-bit grey (H, W) or RGB (H, W, 3) PNG, rows unfiltered, zlib level `PNG_COMPRESS_LEVEL`.
+    """8-bit grey (H, W) or RGB (H, W, 3) PNG, rows unfiltered. Lossless: any PNG reader gives back `array`.
 
     Written directly rather than through PIL: PIL tries every PNG row filter per row, which costs more
-    than the compression and gains nothing on label maps, masks and skeleton renders (long runs of equal
-    values). Grey maps use zlib's run-length strategy (smaller and as fast). Lossless: any PNG reader
-    gives back `array`.
+    than the compression and gains nothing on label maps, masks and skeleton renders. Such run-heavy
+    images get their zlib stream built from their runs (`png_runs`, several times faster than zlib);
+    others are compressed by zlib at level `PNG_COMPRESS_LEVEL`, grey maps with its run-length strategy.
     """
     height, width = array.shape[:2]
     channels = 1 if array.ndim == 2 else array.shape[2]
-    rows = np.zeros((height, width * channels + 1), np.uint8)  # column 0: filter type 0 (none) per row
-    rows[:, 1:] = array.reshape(height, width * channels)
-    strategy = zlib.Z_RLE if channels == 1 else zlib.Z_DEFAULT_STRATEGY
-    packer = zlib.compressobj(PNG_COMPRESS_LEVEL, zlib.DEFLATED, 15, 9, strategy)
-    idat = packer.compress(rows.data) + packer.flush()
+    idat = zlib_stream_from_runs(array)
+    if idat is None:
+        rows = np.zeros((height, width * channels + 1), np.uint8)  # column 0: filter type 0 (none) per row
+        rows[:, 1:] = array.reshape(height, width * channels)
+        strategy = zlib.Z_RLE if channels == 1 else zlib.Z_DEFAULT_STRATEGY
+        packer = zlib.compressobj(PNG_COMPRESS_LEVEL, zlib.DEFLATED, 15, 9, strategy)
+        idat = packer.compress(rows.data) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 0 if channels == 1 else 2, 0, 0, 0)
     return b"".join(
         [_PNG_SIGNATURE, _png_chunk(b"IHDR", header), _png_chunk(b"IDAT", idat), _png_chunk(b"IEND", b"")]

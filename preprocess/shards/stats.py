@@ -2,7 +2,7 @@
 
 One pass over the recorded shards; only the members a statistic needs are decoded (masks, pose, parse and
 DensePose; never the person or garment JPEGs). Video clips aggregate over their frames: the worst pose
-confidence and the highest label value of any frame.
+confidence, the highest label value of any frame, and the mean agnostic-mask coverage of the frames.
 """
 
 from __future__ import annotations
@@ -50,6 +50,12 @@ def _coverage(mask: np.ndarray | None) -> float:
     return float(np.count_nonzero(mask)) / mask.size if mask is not None and mask.size else float("nan")
 
 
+def _frames_coverage(frames: list[dict[str, Any]]) -> float:
+    """Mean agnostic-mask coverage over the frames holding a mask (NaN when none does)."""
+    shares = [_coverage(f["agnostic_mask"]) for f in frames if "agnostic_mask" in f]
+    return float(np.mean(shares)) if shares else float("nan")
+
+
 def sample_stats(sample_id: str, members: Mapping[str, bytes]) -> dict[str, Any]:
     """The statistics row of one shard sample from its raw members (`parse.png`, `meta.json`, ...)."""
     meta = json.loads(members[META_MEMBER]) if META_MEMBER in members else {}
@@ -64,7 +70,7 @@ def sample_stats(sample_id: str, members: Mapping[str, bytes]) -> dict[str, Any]
         **{f"has_{name}": name in present for name in MEMBERS},
         "has_frames": bool(frames),
         "frames": len(frames),
-        "agnostic_coverage": _coverage(decoded.get("agnostic_mask")),
+        "agnostic_coverage": _frames_coverage(frames) if frames else _coverage(decoded.get("agnostic_mask")),
         "garment_mask_coverage": _coverage(decoded.get("garment_mask")),
     }
     views = frames or [decoded]

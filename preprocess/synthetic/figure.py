@@ -31,8 +31,10 @@ from preprocess.synthetic.pieces import (
     segment_frame,
     shapes_bbox,
 )
+from preprocess.synthetic.render_measures import RenderMeasures, measure_render
 from preprocess.synthetic.scenes import shop_background
 from preprocess.synthetic.textures import Stamp, Texture, fabric_colours, make_stamp
+from preprocess.synthetic.truth import SIDE_VIEW_YAW
 
 ARM_DEPTH_BIAS = 0.35  # arms hang beside and in front of the torso
 LEG_DEPTH_BIAS = -0.6  # legs start behind the pelvis (and stay behind it: half their depth is used)
@@ -413,7 +415,7 @@ class PersonImage:
     dp_u: np.ndarray | None  # (H, W) float32, when asked for
     dp_v: np.ndarray | None
     target_region: np.ndarray  # (H, W) bool: visible pixels of the target garment
-    hidden_fraction: float  # share of the target garment's main panels hidden by other pieces
+    measures: RenderMeasures  # key-feature occlusion and visible proportions (the labels' measurements)
     keypoints: np.ndarray  # (25, 3) BODY_25 x, y, confidence (0, 0, 0 when outside the image)
     landmarks: np.ndarray  # (K, 3) x, y, visibility (2 visible, 1 hidden, 0 outside the image)
     placements: list[str]
@@ -502,9 +504,9 @@ def render_person(
         parts, u, v = np.array([0] + [p.dp for p in ordered], np.uint8)[piece_map], None, None
     target_ids = np.array([k for k, p in enumerate(ordered, start=1) if p.garment == "target"])
     main = [p for p in ordered if p.garment == "target" and p.main]
-    main_ids = np.array([k for k, p in enumerate(ordered, start=1) if p.garment == "target" and p.main])
     region = np.isin(piece_map, target_ids)
-    hidden = _hidden_core(piece_map, main, main_ids, camera)
+    spec = builds["target"].spec
+    measures = measure_render(piece_map, ordered, skel, camera, spec.category, spec.kind, SIDE_VIEW_YAW)
     border = bool(region[0].any() or region[-1].any() or region[:, 0].any() or region[:, -1].any())
     landmarks, placements, occluded = _landmarks(builds["target"], skel, camera, piece_map, ordered)
     return PersonImage(
@@ -514,39 +516,13 @@ def render_person(
         dp_u=u,
         dp_v=v,
         target_region=region,
-        hidden_fraction=float(hidden),
+        measures=measures,
         keypoints=keypoints_of(skel, camera, size, rng),
         landmarks=landmarks,
         placements=placements,
         landmarks_occluded=occluded,
         touches_border=border or _outside(main, camera, size),
     )
-
-
-CORE = (0.15, 0.85)  # central band (across each main panel) on which occlusion is measured
-
-
-def _hidden_core(piece_map: np.ndarray, main: list[Piece], main_ids: np.ndarray, camera: Camera) -> float:
-    """Largest share of a main panel's central band that other pieces cover (panels under 15% of the
-    garment's band are ignored).
-
-    Measured on the band away from each panel's sides, so arms hanging beside the body or sleeves
-    joining at the shoulders do not count, while arms folded across the chest do; taken per panel, so
-    hands over a dress bodice count even though the skirt is large.
-    """
-    full = np.zeros(piece_map.shape, np.uint8)
-    for index, piece in enumerate(main, start=1):
-        draw_shapes(full, piece.shapes, index, camera)
-    co = _coords(full, _frame_table(main, camera, dense=False))
-    band = (co.across >= CORE[0]) & (co.across <= CORE[1])
-    if not band.any():
-        return 0.0
-    owner = co.piece[band]
-    visible = np.isin(piece_map.ravel()[co.flat[band]], main_ids)
-    total = np.bincount(owner, minlength=len(main) + 1).astype(np.float64)
-    seen = np.bincount(owner, weights=visible, minlength=len(main) + 1)
-    panels = total >= 0.15 * total.sum()
-    return float((1.0 - seen[panels] / total[panels]).max())
 
 
 def _outside(main: list[Piece], camera: Camera, size: tuple[int, int]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,15 +106,21 @@ def _common(sample: ImageSample | ClipSample, layout: str) -> dict:
     }
 
 
-def _labels(person: PersonImage, yaw: float, extreme: bool) -> dict:
-    occluded, mild = T.occlusion_labels(person.hidden_fraction, person.landmarks_occluded)
+def _labels(person: PersonImage, yaw: float) -> dict:
+    m = person.measures
     return {
-        "occluded": bool(occluded),
-        "mildly_occluded": bool(mild),
-        "truncated": bool(person.touches_border),
-        "side_view": bool(abs(yaw) >= T.SIDE_VIEW_YAW),
-        "extreme_proportion": bool(extreme),
-        "hidden_fraction": round(person.hidden_fraction, 4),
+        **T.labels_from_measures(m, yaw, person.touches_border),
+        "key_hidden": {k: round(v, 4) for k, v in m.slabs_hidden.items()},
+        "proportions": {
+            k: (None if math.isnan(v) else round(v, 4))
+            for k, v in (
+                ("torso_heads", m.torso_heads),
+                ("build", m.build),
+                ("ease", m.ease),
+                ("hem", m.hem),
+                ("flare", m.flare),
+            )
+        },
         "landmarks_covered": int(person.landmarks_occluded),
         "yaw": round(float(yaw), 2),
     }
@@ -123,10 +130,9 @@ def _image_record(
     sample: ImageSample, layout: str, person: str, garment: str, pair_garment: str, region: str
 ) -> dict:
     record = _common(sample, layout)
-    extreme = sample.look.body.extreme or sample.look.garments["target"].extreme
     record.update(person=person, garment=garment, pair_garment=pair_garment, pose=sample.pose)
     record["landmarks_person"] = T.points(sample.person.landmarks)
-    record.update(_labels(sample.person, sample.yaw, extreme))
+    record.update(_labels(sample.person, sample.yaw))
     record["garment_region"] = region
     return record
 
@@ -235,7 +241,6 @@ def write_vvt(root: Path, clip: ClipSample, plans: list[SamplePlan]) -> dict:
     write_jpeg(garment_dir / f"{vid}@1=cloth_front_mask.jpg", shop.mask)
     frames = []
     votes = dict.fromkeys(T.LABELS, 0)
-    extreme = clip.look.body.extreme or clip.look.garments["target"].extreme
     for n, (person, yaw) in enumerate(zip(clip.frames, clip.yaws, strict=True), start=1):
         stem = f"{vid}@{n}=person_whole_front"
         frame_rel = f"{split}/{split}_frames/{vid}/{stem}.png"
@@ -253,7 +258,7 @@ def write_vvt(root: Path, clip: ClipSample, plans: list[SamplePlan]) -> dict:
         )
         region = f"{T.REGION_DIR}/{vid}/{n}.png"
         _region(root, region, person.target_region)
-        frame_labels = _labels(person, yaw, extreme)
+        frame_labels = _labels(person, yaw)
         for key in T.LABELS:
             votes[key] += int(frame_labels[key])
         frames.append(

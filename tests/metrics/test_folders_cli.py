@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from fixtures.metrics_weights import random_inception_weights
+from fixtures.metrics_weights import random_hypernet_weights, random_inception_weights
 from PIL import Image
 
+from metrics.extractors import build_extractor
 from metrics.folders import evaluate_folders
+from metrics.hyperiqa import hyperiqa_score
 from metrics.paired import psnr, ssim
 from metrics.protocols import get_protocol
 from vton.cli import main
@@ -81,3 +83,26 @@ def test_folder_fid_kid_with_both_resize_protocols(folders, tmp_path):
     assert tf.values["fid"] != pytest.approx(clean.values["fid"], rel=1e-6)  # the resize changes features
     assert tf.values["kid"] != 0 and clean.values["kid"] != 0
     assert clean.protocol["kid_scale"] == 1e3 and clean.protocol["fid_resize"] == "clean_bicubic"
+
+
+def test_cli_hyperiqa_scores_predictions_without_ground_truth(tmp_path, monkeypatch):
+    monkeypatch.setenv("VTON_WEIGHTS", str(tmp_path / "store"))
+    weights = random_hypernet_weights(tmp_path / "koniq_pretrained.pkl")
+    imported = CliRunner().invoke(main, ["weights", "import", str(weights)])
+    assert imported.exit_code == 0, imported.output
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    image = np.random.RandomState(3).randint(0, 256, (300, 280, 3), dtype=np.uint8)
+    Image.fromarray(image).save(pred / "only.png")
+    res = CliRunner().invoke(
+        main, ["metrics", "compute", "--pred", str(pred), "--metrics", "hyperiqa", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    value = json.loads(res.output.strip().splitlines()[-1])["hyperiqa"]
+    # The demo protocol: resize to 512×384, 10 random crops seeded with the protocol's seed.
+    expected = hyperiqa_score(
+        [_t(image)[0]], build_extractor("hyperiqa"), patches=10, seed=get_protocol("torch_fidelity").seed
+    )
+    assert np.isfinite(value) and value == pytest.approx(float(expected[0]), abs=1e-5)
+    res = CliRunner().invoke(main, ["metrics", "compute", "--pred", str(pred), "--metrics", "ssim,hyperiqa"])
+    assert res.exit_code == 1 and "ssim need ground truth" in res.output and "--gt" in res.output

@@ -8,6 +8,7 @@ import torch
 from skimage.color import rgb2gray
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from metrics import paired
 from metrics.paired import mse, psnr, ssim
 from metrics.protocols import PROTOCOLS
 
@@ -34,6 +35,23 @@ def test_ssim_matches_torchmetrics(pair):
     assert ours.shape == (3,)
     assert 0.1 < float(ours.mean()) < 0.95
     assert torch.allclose(ours, theirs.to(ours.dtype), atol=1e-4, rtol=0)
+
+
+def test_ssim_in_cpu_chunks_matches_torchmetrics_in_float32_and_float64():
+    g = torch.Generator().manual_seed(1)
+    gt = torch.rand(5, 3, 160, 120, generator=g)
+    pred = (torch.nn.functional.avg_pool2d(gt, 5, 1, 2) + 0.05 * torch.randn(gt.shape, generator=g)).clamp(
+        0, 1
+    )
+    assert paired._CPU_CHUNK_VALUES // gt[0].numel() == 4  # two chunks: 4 images, then 1
+    from torchmetrics.functional.image import structural_similarity_index_measure as tm_ssim
+
+    theirs = tm_ssim(pred.double(), gt.double(), data_range=1.0, reduction="none")
+    ours32, ours64 = ssim(pred, gt), ssim(pred.double(), gt.double())
+    assert ours32.dtype == torch.float32 and ours64.dtype == torch.float64
+    assert torch.allclose(ours64, theirs, atol=1e-10, rtol=0)
+    assert torch.allclose(ours32.double(), theirs, atol=1e-5, rtol=0)
+    assert torch.equal(ssim(pred[4:], gt[4:]), ours32[4:])  # a chunk's result does not depend on the others
 
 
 def test_ssim_grayscale_protocol_matches_scikit_image(pair):

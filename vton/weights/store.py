@@ -228,6 +228,18 @@ class WeightsStore:
         assert st.path is not None
         return st.path
 
+    def sha256(self, name: str) -> str:
+        """The sha256 of what `path(name)` gives: the digest recorded at import (no re-hash), a bundled
+        file's own hash, or for a folder the hash of its recorded per-file digests. Components fold it into
+        their version, so new weights re-annotate what they fed."""
+        path = self.path(name)
+        entry = self.entry(name)
+        record = self._read_record(entry) if path == self._final(entry) else None
+        if entry.kind == "folder":
+            files = (record or {}).get("files") or _hash_folder(path)
+            return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+        return (record or {}).get("sha256") or sha256_file(path)
+
     @staticmethod
     def _missing(entry: WeightsEntry) -> MissingWeightsError:
         return MissingWeightsError(

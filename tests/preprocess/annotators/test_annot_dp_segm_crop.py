@@ -16,7 +16,8 @@ def _whole_image_decode(image: np.ndarray) -> np.ndarray:
     labels, confident = densepose_codec._classify_pixels(np.ascontiguousarray(image))
     if confident.all():
         return labels
-    return densepose_codec._decide_borders(labels, confident, image)
+    rows, cols = np.nonzero(~confident)
+    return densepose_codec._decide_borders(labels, rows, cols, image)
 
 
 def _jpeg_person(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:

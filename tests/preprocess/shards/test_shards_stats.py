@@ -70,12 +70,15 @@ def test_video_clips_aggregate_over_frames(vvt_shards):
         row = stats.loc[sample["__key__"]]
         frames = sample["frames"]
         assert row["kind"] == "video" and row["has_frames"] and row["frames"] == len(frames)
-        assert not row["has_person"] and np.isnan(row["agnostic_coverage"])
+        assert not row["has_person"]
+        assert row["agnostic_coverage"] == pytest.approx(
+            np.mean([np.mean(f["agnostic_mask"] > 0) for f in frames])
+        )
         assert row["pose_min_confidence"] == pytest.approx(
             min(float(f["pose"].body[:, 2].min()) for f in frames)
         )
         assert row["parse_max_label"] == max(int(f["parse"].max()) for f in frames)
-        assert "agnostic_mask" in json.loads(row["missing"])
+        assert "agnostic_mask" not in json.loads(row["missing"])
 
 
 def test_category_summary_counts_and_ranges(dresscode_shards):
