@@ -39,7 +39,7 @@ def gaussian_window(size: int, sigma: float, dtype: torch.dtype, device: torch.d
 
 # On CPU, SSIM runs over chunks of about this many values per map so that its ten intermediate maps stay in
 # cache (several times faster than one pass over a big batch); on GPU the whole batch goes at once.
-_CPU_CHUNK_VALUES = 1 << 18
+_CPU_CHUNK_VALUES = 1 << 20
 
 
 @torch.no_grad()
