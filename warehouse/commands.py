@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import pyarrow as pa
 
 from vton.home import VtonHome
 
@@ -78,6 +79,12 @@ def leaderboard_command(dataset: str | None, setting: str | None, fmt: str) -> N
     if table.num_rows == 0 and fmt == "table":
         click.echo("no evaluation results match; run an evaluation first (make demo runs the baselines)")
         return
+    if fmt == "table":  # a terminal is narrow: no run ids (csv/json keep them), start times to the minute
+        table = table.drop_columns([c for c in ("run_id",) if c in table.column_names])
+        if "started_at" in table.column_names:
+            index = table.column_names.index("started_at")
+            stamps = [t.strftime("%Y-%m-%d %H:%M") if t else None for t in table["started_at"].to_pylist()]
+            table = table.set_column(index, "started_at", pa.array(stamps, pa.string()))
     _render(table, fmt, title="leaderboard")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -115,16 +116,17 @@ def _trends_plot(con: duckdb.DuckDBPyConnection) -> str | None:
     for ax, metric in zip(axes.flat, metrics, strict=False):
         series: dict[str, list[tuple[datetime, float]]] = {}
         for r in rows:
-            if r["metric"] == metric:
+            if r["metric"] == metric and math.isfinite(r["value"]):  # PSNR of identical images is inf
                 series.setdefault(f"{r['model']} · {r['dataset']} · {r['setting']}", []).append(
                     (r["started_at"], r["value"])
                 )
         for label, points in sorted(series.items()):
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
         ax.set_title(metric)
-        stamps = [p[0] for points in series.values() for p in points]
-        if min(stamps) == max(stamps):  # one run: give the axis a day either side
-            ax.set_xlim(min(stamps) - timedelta(days=1), max(stamps) + timedelta(days=1))
+        stamps = [p[0] for points in series.values() for p in points] or [r["started_at"] for r in rows]
+        if max(stamps) - min(stamps) < timedelta(hours=2):  # runs minutes apart: centre them in a day
+            middle = min(stamps) + (max(stamps) - min(stamps)) / 2
+            ax.set_xlim(middle - timedelta(hours=12), middle + timedelta(hours=12))
         locator = mdates.AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
