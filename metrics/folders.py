@@ -17,7 +17,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from metrics import distribution, paired
-from metrics.extractors import build_extractor
+from metrics.extractors import EXTRACTORS, build_extractor, weights_path
 from metrics.hyperiqa import DEMO_RESIZE, hyperiqa_score
 from metrics.inception import INPUT_SIZE
 from metrics.protocols import Protocol, get_protocol
@@ -29,6 +29,15 @@ NO_REFERENCE_METRICS = ("hyperiqa",)
 ALL_METRICS = PAIRED_METRICS + DISTRIBUTION_METRICS + NO_REFERENCE_METRICS
 GROUND_TRUTH_FREE = ("is", "hyperiqa")  # computed from the predictions alone
 HIGHER_IS_BETTER = {"ssim": True, "psnr": True, "is": True, "hyperiqa": True}
+# The registered feature extractor each metric builds (lpips: `lpips_<protocol.lpips_net>`).
+METRIC_EXTRACTORS = {
+    "dists": "dists_vgg16",
+    "fid": "inception_v3_tf",
+    "kid": "inception_v3_tf",
+    "is": "inception_v3_tf",
+    "clip_fid": "clip_vit_b32",
+    "hyperiqa": "hyperiqa",
+}
 
 
 @dataclass
@@ -79,6 +88,20 @@ def clean_resize(image: np.ndarray, size: int = INPUT_SIZE) -> torch.Tensor:
         for c in range(3)
     ]
     return torch.from_numpy(np.stack(channels))
+
+
+def extractors_for(metrics: Sequence[str], protocol: Protocol) -> list[str]:
+    """The registered feature extractors that computing `metrics` under `protocol` builds, once each."""
+    names = [f"lpips_{protocol.lpips_net}" if m == "lpips" else METRIC_EXTRACTORS.get(m) for m in metrics]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def require_weights(extractors: Sequence[str], paths: Mapping[str, Path] | None = None) -> None:
+    """Find every weights file these extractors load now, so a missing one fails (with the `vton weights
+    import` command) before any scoring starts rather than after the metrics before it."""
+    for name in extractors:
+        for entry in EXTRACTORS[name].weights:
+            weights_path(entry, paths)
 
 
 def _batches(items: list, size: int):
@@ -149,6 +172,7 @@ def evaluate_folders(
         raise ValueError(
             f"no file names match between {pred_dir} and {gt_dir}; paired metrics need the same names"
         )
+    require_weights(extractors_for(metrics, proto), paths)
     result = FolderEvaluation(
         values={},
         per_image={n: {} for n in names} if wanted_paired else {},

@@ -9,7 +9,9 @@ Input: RGB clips N×3×T×H×W in [-1, 1], the range every VFID extractor here t
 (`--norm_value 1 --mean_dataset activitynet`, no std normalisation); `normalization="hara"` (the default)
 converts to that. VFID in video try-on feeds 10-frame 224×224 clips: the vfid-metrics toolkit builds the
 model with `sample_size=224, sample_duration=10` and passes the [-1, 1] clip unchanged, which
-`normalization="minus_one_one"` reproduces (set it on a built extractor: `net.normalization = ...`).
+`normalization="minus_one_one"` reproduces. VFID sets it from the video protocol (`vfid_resnext_input`:
+`minus_one_one` under `vfid_toolkit`, `hara` under `vfid_centre`); on a built extractor, assign
+`net.normalization`.
 The network is fully convolutional; where Hara's code has a fixed average pool of (⌈T/16⌉, ⌈S/32⌉, ⌈S/32⌉),
 this module averages the last stage globally, the same number for 16×112 and 10×224 inputs (both end at
 1×⌈S/32⌉×⌈S/32⌉) and defined for other sizes too.
@@ -73,8 +75,6 @@ class ResNeXt3D(nn.Module):
         normalization: str = "hara",
     ) -> None:
         super().__init__()
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
         if base_planes % 32:
             raise ValueError(f"base_planes must be a multiple of 32 (bottleneck width), got {base_planes}")
         self.normalization = normalization
@@ -101,6 +101,17 @@ class ResNeXt3D(nn.Module):
         stage += [ResNeXtBottleneck3D(cout, planes, cardinality) for _ in range(blocks - 1)]
         self._cin = cout
         return nn.Sequential(*stage)
+
+    @property
+    def normalization(self) -> str:
+        """What `normalize` turns the [-1, 1] input into: `hara` (0..255 minus the mean) or `minus_one_one`."""
+        return self._normalization
+
+    @normalization.setter
+    def normalization(self, value: str) -> None:
+        if value not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {value!r}")
+        self._normalization = value
 
     def normalize(self, clips: torch.Tensor) -> torch.Tensor:
         """[-1, 1] clips → what the network was trained on (`hara`) or the vfid-metrics input (`minus_one_one`)."""

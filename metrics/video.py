@@ -1,26 +1,30 @@
 """Video metrics: VFID with I3D or 3D-ResNeXt-101 features, and per-frame SSIM/PSNR/MSE/LPIPS averaged over clips.
 
-A clip is a T×H×W×3 uint8 array, a folder of frames (sorted by file name) or a video file. Video try-on
-papers (FW-GAN, ClothFormer, DPIDM) report VFID_I3D and VFID_ResNeXt without publishing their scripts; the
-settings here are those of the public vfid-metrics toolkit (ZaiqiangWu/vfid-metrics, built for video
-try-on): 10-frame windows, each frame resized to 224×224 (bilinear with antialiasing, no aspect-ratio
-preservation, as torchvision's `Resize` on tensors), scaled to [-1, 1], one pooled feature per window, and
-the Fréchet distance between the two sets of window features. Two deliberate differences: frames are always
-RGB (the toolkit passes OpenCV's BGR frames of .mp4 input unconverted), and the ResNeXt receives Hara et al.'s
-normalisation unless its `normalization` is set to "minus_one_one" (see `metrics.resnext3d`).
+A clip is a T×H×W×3 uint8 array, a folder of frames (sorted by file name), a list of frame files or a video
+file. Video try-on papers (FW-GAN, ClothFormer, DPIDM) report VFID_I3D and VFID_ResNeXt computed with the
+public vfid-metrics toolkit (ZaiqiangWu/vfid-metrics, built for video try-on). How VFID cuts and feeds clips
+is a named `metrics.protocols.VideoProtocol`, recorded with every result:
 
-Window rule (`windows`): "center" (default) takes one window per clip, centred: frames
-`clip(i + (T - frames) // 2, 0, T - 1)` for i < frames, so a short clip repeats its first and last frames;
-"non_overlapping" takes every consecutive window from frame 0 (frames 0-9, 10-19, …; a remainder shorter
-than a window is dropped; a clip shorter than one window gives its centred window), which is how the
-vfid-metrics toolkit cuts videos (its frame-folder reader also cuts across clip boundaries; here a window
-never spans two clips). Per-frame metrics compare every frame at its own size; each clip's value is
-the mean over its frames and the reported value the mean over clips.
+- `vfid_toolkit` (the default; the papers' numbers): every consecutive 10-frame window from frame 0
+  (frames 0-9, 10-19, …; a remainder shorter than a window is dropped), each frame resized to 224×224
+  (bilinear with antialiasing, no aspect-ratio preservation, as torchvision's `Resize` on tensors), scaled
+  to [-1, 1] and fed as is to I3D and to the 3D-ResNeXt;
+- `vfid_centre`: one centred window per clip, frames `clip(i + (T - frames) // 2, 0, T - 1)` for
+  i < frames, and the 3D-ResNeXt fed Hara et al.'s normalisation (0..255 minus the ActivityNet mean; see
+  `metrics.resnext3d`).
+
+Under both, a clip shorter than one window gives its centred window (its first and last frames repeated),
+one pooled feature per window, and VFID is the Fréchet distance between the two sets of window features.
+Two deliberate differences from the toolkit: frames are always RGB (it passes OpenCV's BGR frames of .mp4
+input unconverted), and a window never spans two clips (its frame-folder reader cuts across clip
+boundaries). Per-frame metrics compare every frame at its own size; each clip's value is the mean over its
+frames and the reported value the mean over clips.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -31,24 +35,41 @@ from tqdm import tqdm
 
 from metrics import distribution, paired
 from metrics.extractors import build_extractor
-from metrics.folders import IMAGE_SUFFIXES, FolderEvaluation, load_rgb
-from metrics.protocols import Protocol, get_protocol
+from metrics.folders import IMAGE_SUFFIXES, FolderEvaluation, extractors_for, load_rgb, require_weights
+from metrics.protocols import VFID_WINDOWS, Protocol, VideoProtocol, get_video_protocol
+from metrics.resnext3d import ResNeXt3D
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
-WINDOW_RULES = ("center", "non_overlapping")
 VFID_EXTRACTORS = {"vfid_i3d": "i3d_rgb_imagenet", "vfid_resnext": "resnext101_kinetics"}
 FRAME_METRICS = ("ssim", "psnr", "mse", "lpips")
 VIDEO_METRICS = FRAME_METRICS + tuple(VFID_EXTRACTORS)
 
-Clip = np.ndarray | str | Path
+Clip = np.ndarray | str | Path | Sequence[Path]
 
 
 def _clip_name(clip: Clip, index: int) -> str:
-    return str(clip) if isinstance(clip, str | Path) else f"clip #{index}"
+    if isinstance(clip, str | Path):
+        return str(clip)
+    if isinstance(clip, np.ndarray) or not clip:
+        return f"clip #{index}"
+    return f"the clip of {Path(clip[0]).name}"
+
+
+def stack_frames(files: Sequence[Path]) -> np.ndarray:
+    """T×H×W×3 uint8 of frame files in the given order; a frame of another size is an error naming it."""
+    frames = [load_rgb(f) for f in files]
+    (h, w, _) = frames[0].shape
+    for f, im in zip(files, frames, strict=True):
+        if im.shape != frames[0].shape:
+            raise ValueError(
+                f"frame {f} is {im.shape[1]}×{im.shape[0]} but {Path(files[0]).name} is {w}×{h}; "
+                "give every frame of a clip one size"
+            )
+    return np.stack(frames)
 
 
 def load_clip(clip: Clip) -> np.ndarray:
-    """T×H×W×3 uint8 frames of a clip given as an array, a folder of frames or a video file."""
+    """T×H×W×3 uint8 frames of a clip given as an array, a folder of frames, a list of frame files or a video."""
     if isinstance(clip, np.ndarray):
         if clip.ndim != 4 or clip.shape[-1] != 3 or clip.dtype != np.uint8 or clip.shape[0] == 0:
             raise ValueError(
@@ -56,20 +77,16 @@ def load_clip(clip: Clip) -> np.ndarray:
                 "convert frames with np.asarray(frames, dtype=np.uint8)"
             )
         return clip
+    if not isinstance(clip, str | Path):
+        if not clip:
+            raise ValueError("a clip given as a list of frame files needs at least one file")
+        return stack_frames([Path(f) for f in clip])
     path = Path(clip)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise ValueError(f"clip folder {path} holds no frames ({', '.join(IMAGE_SUFFIXES)})")
-        frames = [load_rgb(f) for f in files]
-        (h, w, _) = frames[0].shape
-        for f, im in zip(files, frames, strict=True):
-            if im.shape != frames[0].shape:
-                raise ValueError(
-                    f"frame {f} is {im.shape[1]}×{im.shape[0]} but {files[0].name} is {w}×{h}; "
-                    "give every frame of a clip one size"
-                )
-        return np.stack(frames)
+        return stack_frames(files)
     if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
         from preprocess.videos import read_frames
 
@@ -80,14 +97,14 @@ def load_clip(clip: Clip) -> np.ndarray:
     )
 
 
-def window_indices(num_frames: int, frames: int = 10, windows: str = "center") -> list[np.ndarray]:
-    """Frame indices of each window cut from a clip of `num_frames` frames (the module docstring's rule)."""
-    if windows not in WINDOW_RULES:
-        raise ValueError(f"windows must be one of {WINDOW_RULES}, got {windows!r}")
+def window_indices(num_frames: int, frames: int = 10, windows: str = "non_overlapping") -> list[np.ndarray]:
+    """Frame indices of each window cut from a clip of `num_frames` frames (the module docstring's rules)."""
+    if windows not in VFID_WINDOWS:
+        raise ValueError(f"windows must be one of {VFID_WINDOWS}, got {windows!r}")
     if num_frames < 1 or frames < 1:
         raise ValueError(f"need at least one frame per clip and window, got {num_frames} and {frames}")
     centred = np.clip(np.arange(frames) + (num_frames - frames) // 2, 0, num_frames - 1)
-    if windows == "center" or num_frames < frames:
+    if windows == "centre" or num_frames < frames:
         return [centred]
     return [np.arange(s, s + frames) for s in range(0, num_frames - frames + 1, frames)]
 
@@ -100,11 +117,43 @@ def clip_tensor(frames: np.ndarray, size: int = 224) -> torch.Tensor:
     return (x * 2 - 1).permute(1, 0, 2, 3).contiguous()
 
 
-def _windows(clips: Sequence[Clip], frames: int, size: int, windows: str) -> Iterator[torch.Tensor]:
-    for clip in clips:
+def _windows(
+    clips: Sequence[Clip], frames: int, size: int, windows: str
+) -> Iterator[tuple[int, torch.Tensor]]:
+    for i, clip in enumerate(clips):
         data = load_clip(clip)
         for idx in window_indices(len(data), frames, windows):
-            yield clip_tensor(data[idx], size)
+            yield i, clip_tensor(data[idx], size)
+
+
+def window_features(
+    clips: Sequence[Clip],
+    extractor: nn.Module,
+    frames: int = 10,
+    size: int = 224,
+    windows: str = "non_overlapping",
+    batch_size: int = 4,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    desc: str = "video features",
+) -> list[np.ndarray]:
+    """Per clip, one pooled feature row per window (float64, windows × D); clips are loaded one at a time."""
+    if not clips:
+        raise ValueError("no clips given: VFID needs at least two windows per set")
+    owners: list[int] = []
+    rows, batch = [], []
+    stream = tqdm(_windows(clips, frames, size, windows), desc=desc, unit="window", disable=not progress)
+    for owner, window in stream:
+        owners.append(owner)
+        batch.append(window)
+        if len(batch) == batch_size:
+            rows.append(_forward(extractor, batch, device))
+            batch = []
+    if batch:
+        rows.append(_forward(extractor, batch, device))
+    features = np.concatenate(rows).astype(np.float64)
+    where = np.asarray(owners)
+    return [features[where == i] for i in range(len(clips))]
 
 
 def clip_features(
@@ -112,25 +161,15 @@ def clip_features(
     extractor: nn.Module,
     frames: int = 10,
     size: int = 224,
-    windows: str = "center",
+    windows: str = "non_overlapping",
     batch_size: int = 4,
     device: str | torch.device = "cpu",
     progress: bool = False,
     desc: str = "video features",
 ) -> np.ndarray:
     """One pooled feature row per window of every clip (float64), in clip order."""
-    rows, batch = [], []
-    stream = tqdm(_windows(clips, frames, size, windows), desc=desc, unit="window", disable=not progress)
-    for window in stream:
-        batch.append(window)
-        if len(batch) == batch_size:
-            rows.append(_forward(extractor, batch, device))
-            batch = []
-    if batch:
-        rows.append(_forward(extractor, batch, device))
-    if not rows:
-        raise ValueError("no clips given: VFID needs at least two clips per set")
-    return np.concatenate(rows).astype(np.float64)
+    per_clip = window_features(clips, extractor, frames, size, windows, batch_size, device, progress, desc)
+    return np.concatenate(per_clip)
 
 
 def _forward(extractor: nn.Module, batch: list[torch.Tensor], device) -> np.ndarray:
@@ -138,34 +177,66 @@ def _forward(extractor: nn.Module, batch: list[torch.Tensor], device) -> np.ndar
         return extractor(torch.stack(batch).to(device)).float().cpu().numpy()
 
 
+@contextmanager
+def protocol_input(extractor: nn.Module, protocol: VideoProtocol) -> Iterator[nn.Module]:
+    """`extractor` fed as `protocol` says: a 3D-ResNeXt's input normalisation set for the block, then restored."""
+    if not isinstance(extractor, ResNeXt3D):
+        yield extractor
+        return
+    before = extractor.normalization
+    extractor.normalization = protocol.vfid_resnext_input
+    try:
+        yield extractor
+    finally:
+        extractor.normalization = before
+
+
+def vfid_from_features(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Fréchet distance of two sets of window features; fewer than 2 windows in a set is an error."""
+    for f, side in ((pred, "predictions"), (gt, "ground truth")):
+        if len(f) < 2:
+            raise ValueError(
+                f"VFID needs at least 2 windows per set, the {side} give {len(f)}; pass more clips "
+                "(or longer clips under the vfid_toolkit protocol)"
+            )
+    return distribution.fid_from_features(pred, gt)
+
+
 def vfid(
     pred_clips: Sequence[Clip],
     gt_clips: Sequence[Clip],
     extractor: str | nn.Module = "i3d_rgb_imagenet",
-    frames: int = 10,
-    size: int = 224,
-    windows: str = "center",
+    protocol: VideoProtocol | Protocol | str | None = None,
     paths: Mapping[str, Path] | None = None,
     device: str | torch.device = "cpu",
     batch_size: int = 4,
     progress: bool = False,
 ) -> float:
-    """VFID between two sets of clips: Fréchet distance of pooled features of `frames`-frame windows at size².
+    """VFID between two sets of clips under a video protocol (default `vfid_toolkit`, the papers'): Fréchet
+    distance of the pooled features of its windows.
 
     `extractor` is a registry name (`i3d_rgb_imagenet`, `resnext101_kinetics`; weights from the store or
-    `paths`) or a module mapping N×3×T×H×W clips in [-1, 1] to N×D features.
+    `paths`) or a module mapping N×3×T×H×W clips in [-1, 1] to N×D features; a 3D-ResNeXt gets the
+    protocol's input normalisation.
     """
+    proto = get_video_protocol(protocol)
     net = build_extractor(extractor, paths=paths, device=device) if isinstance(extractor, str) else extractor
     feats = []
-    for clips, side in ((pred_clips, "predictions"), (gt_clips, "ground truth")):
-        f = clip_features(clips, net, frames, size, windows, batch_size, device, progress, f"vfid ({side})")
-        if len(f) < 2:
-            raise ValueError(
-                f"VFID needs at least 2 windows per set, the {side} give {len(f)}; pass more clips "
-                "(or windows='non_overlapping' for long clips)"
+    with protocol_input(net, proto):
+        for clips, side in ((pred_clips, "predictions"), (gt_clips, "ground truth")):
+            desc = f"vfid ({side})"
+            feats.append(
+                clip_features(
+                    clips,
+                    net,
+                    **proto.vfid_options(),
+                    batch_size=batch_size,
+                    device=device,
+                    progress=progress,
+                    desc=desc,
+                )
             )
-        feats.append(f)
-    return distribution.fid_from_features(*feats)
+    return vfid_from_features(*feats)
 
 
 def _pairs(
@@ -274,36 +345,38 @@ def evaluate_video_folders(
     pred_dir: Path,
     gt_dir: Path,
     metrics: Sequence[str],
-    protocol: Protocol | str = "torch_fidelity",
+    protocol: VideoProtocol | Protocol | str | None = None,
     device: str | torch.device = "cpu",
     batch_size: int = 4,
     paths: Mapping[str, Path] | None = None,
-    frames: int = 10,
-    size: int = 224,
-    windows: str = "center",
     progress: bool = True,
 ) -> FolderEvaluation:
     """Video metrics between two folders of clips matched by name: per-frame paired metrics (mean over the
-    matched clips' frame means) and VFID over every clip of each folder."""
-    proto = get_protocol(protocol) if isinstance(protocol, str) else protocol
+    matched clips' frame means) and VFID over every clip of each folder.
+
+    `protocol`: a video protocol (default `vfid_toolkit`, the papers'), or an image protocol whose per-frame
+    settings go under the default VFID settings (`get_video_protocol`); it is recorded in the result.
+    """
+    proto = get_video_protocol(protocol)
     unknown = [m for m in metrics if m not in VIDEO_METRICS]
     if unknown:
         raise ValueError(
             f"unknown or image-only metric(s) for videos: {', '.join(unknown)}; choose from: "
             f"{', '.join(VIDEO_METRICS)}"
         )
+    wanted_paired = [m for m in metrics if m in FRAME_METRICS]
+    wanted_vfid = [m for m in metrics if m in VFID_EXTRACTORS]
     preds, gts = list_clips(pred_dir), list_clips(gt_dir)
     names = sorted(set(preds) & set(gts))
-    wanted_paired = [m for m in metrics if m in FRAME_METRICS]
     if wanted_paired and not names:
         raise ValueError(
             f"no clip names match between {pred_dir} and {gt_dir}; paired metrics need the same names"
         )
-    record = proto.as_dict() | {"vfid_frames": frames, "vfid_size": size, "vfid_windows": windows}
+    require_weights(extractors_for(wanted_paired, proto) + [VFID_EXTRACTORS[m] for m in wanted_vfid], paths)
     result = FolderEvaluation(
         values={},
         per_image={n: {} for n in names} if wanted_paired else {},
-        protocol=record,
+        protocol=proto.as_dict(),
         pairs=len(names),
         unmatched_pred=sorted(set(preds) - set(gts)),
         unmatched_gt=sorted(set(gts) - set(preds)),
@@ -326,17 +399,13 @@ def evaluate_video_folders(
             for name, value in zip(names, per_clip, strict=True):
                 result.per_image[name][metric] = float(value)
             result.values[metric] = float(per_clip.mean())
-    for metric in (m for m in metrics if m in VFID_EXTRACTORS):
+    for metric in wanted_vfid:
         net = build_extractor(VFID_EXTRACTORS[metric], paths=paths, device=device)
-        if hasattr(net, "normalization"):
-            record[f"{metric}_normalization"] = net.normalization
         result.values[metric] = vfid(
             list(preds.values()),
             list(gts.values()),
             net,
-            frames,
-            size,
-            windows,
+            proto,
             device=device,
             batch_size=batch_size,
             progress=progress,

@@ -8,15 +8,22 @@ samples (the person already wears the garment, so the person image is the ground
 unpaired ones, mask every image sample.
 
 - `paired`: each prediction against its own ground-truth image (SSIM, PSNR, MSE, LPIPS, DISTS per sample;
-  FID, KID, IS, CLIP-FID over the matched sets);
-- `unpaired`: distribution metrics only (no ground truth shows the person in the other garment);
-- `video`: frame-wise paired metrics; a clip's value is the mean over its frames, the aggregate the mean
-  over clips; a clip counts as predicted only when every ground-truth frame has a prediction;
+  FID, KID, IS, CLIP-FID over the matched sets), and the no-reference hyperIQA of each prediction;
+- `unpaired`: distribution metrics and hyperIQA (no ground truth shows the person in the other garment);
+- `video`: frame-wise paired metrics (a clip's value is the mean over its frames, the aggregate the mean
+  over clips) and VFID with I3D or 3D-ResNeXt features over the matched clips; a clip counts as predicted
+  only when every ground-truth frame has a prediction;
 - `mask`: binary masks (pixels > 127 are inside): `iou` (foreground IoU, `metrics.segmentation.mask_iou`)
   and `cpa` (the mask class's pixel accuracy TP / (TP + FP), `metrics.segmentation.segmentation_scores`).
 
+Metrics that need weights (LPIPS, DISTS, FID, KID, IS, CLIP-FID, hyperIQA, VFID) are opt-in: the default
+suites need none. A suite naming one checks every weights file it needs before scoring anything, and a
+missing one fails with the `vton weights import` command.
+
 Image metrics reuse `metrics.folders.evaluate_folders` (the `vton metrics compute` engine) on folders of
-links to the matched files, so both paths give the same numbers. Ground-truth samples without a prediction
+links to the matched files, so both paths give the same numbers; VFID is `metrics.video`'s under the video
+protocol (`metrics.protocols.get_video_protocol`: a video protocol as given, an image protocol's per-frame
+settings under `vfid_toolkit`), which the video setting records. Ground-truth samples without a prediction
 are counted (`missing`), predictions without a sample too (`unexpected`); nothing is dropped silently, and
 no match at all is an error naming the prediction folder.
 """
@@ -33,18 +40,29 @@ import numpy as np
 from PIL import Image
 
 from metrics.evaluation.ground_truth import EvalSample
-from metrics.folders import DISTRIBUTION_METRICS, PAIRED_METRICS, evaluate_folders
-from metrics.protocols import Protocol, get_protocol
+from metrics.extractors import build_extractor
+from metrics.folders import (
+    DISTRIBUTION_METRICS,
+    NO_REFERENCE_METRICS,
+    PAIRED_METRICS,
+    evaluate_folders,
+    extractors_for,
+    require_weights,
+)
+from metrics.protocols import Protocol, VideoProtocol, get_protocol, get_video_protocol
 from metrics.segmentation import mask_iou, segmentation_scores
+from metrics.video import VFID_EXTRACTORS, protocol_input, vfid_from_features, window_features
 
 SETTINGS = ("paired", "unpaired", "video", "mask")
 MASK_METRICS = ("iou", "cpa")
+VFID_METRICS = tuple(VFID_EXTRACTORS)
 SETTING_METRICS: dict[str, tuple[str, ...]] = {
-    "paired": PAIRED_METRICS + DISTRIBUTION_METRICS,
-    "unpaired": DISTRIBUTION_METRICS,
-    "video": PAIRED_METRICS,
+    "paired": PAIRED_METRICS + DISTRIBUTION_METRICS + NO_REFERENCE_METRICS,
+    "unpaired": DISTRIBUTION_METRICS + NO_REFERENCE_METRICS,
+    "video": PAIRED_METRICS + VFID_METRICS,
     "mask": MASK_METRICS,
 }
+SAMPLE_LEVEL_METRICS = PAIRED_METRICS + NO_REFERENCE_METRICS + MASK_METRICS  # a value per sample
 # What a setting computes when no suite is named: weight-free metrics wherever the setting has them.
 DEFAULT_SUITES: dict[str, tuple[str, ...]] = {
     "paired": ("ssim", "psnr", "mse"),
@@ -227,6 +245,59 @@ def _mean(values: list[float]) -> float:
     return float(array.mean()) if array.size else float("nan")
 
 
+def _clip_frames(files: Mapping[str, Path]) -> dict[str, list[Path]]:
+    """Each clip's frame files in frame order (keys `<sample_id>.fNNNN`)."""
+    clips: dict[str, list[Path]] = {}
+    for key in sorted(files):
+        clips.setdefault(_clip(key), []).append(files[key])
+    return clips
+
+
+def _vfid_values(
+    metrics: Sequence[str],
+    groups: Mapping[str, list[str]],
+    pred_files: Mapping[str, Path],
+    gt_files: Mapping[str, Path],
+    protocol: VideoProtocol,
+    device: str,
+    batch_size: int,
+    paths: Mapping[str, Path] | None,
+) -> list[MetricValue]:
+    """VFID of the matched clips per category: window features are extracted once per clip, and a category
+    whose clips give fewer than 2 windows a set gets NaN (all clips too few is an error)."""
+    pred_clips, gt_clips = _clip_frames(pred_files), _clip_frames(gt_files)
+    clips = list(groups[ALL])
+    values = []
+    for metric in metrics:
+        net = build_extractor(VFID_EXTRACTORS[metric], paths=paths, device=device)
+        options = protocol.vfid_options() | {"batch_size": batch_size, "device": device}
+        try:
+            with protocol_input(net, protocol):
+                pred_features = window_features([pred_clips[c] for c in clips], net, **options)
+                gt_features = window_features([gt_clips[c] for c in clips], net, **options)
+        except ValueError as exc:
+            raise EvaluationError(str(exc)) from None
+        fp, fg = dict(zip(clips, pred_features, strict=True)), dict(zip(clips, gt_features, strict=True))
+        overall = None
+        for category, keys in groups.items():
+            pred = np.concatenate([fp[k] for k in keys])
+            gt = np.concatenate([fg[k] for k in keys])
+            if overall is not None and len(keys) == len(clips):  # one category holds every clip
+                value = overall
+            elif min(len(pred), len(gt)) >= 2:
+                value = vfid_from_features(pred, gt)
+                overall = value if category == ALL else overall
+            elif category == ALL:
+                raise EvaluationError(
+                    f"{metric} needs at least 2 windows per set, but the {len(keys)} matched clip(s) give "
+                    f"{len(pred)} under protocol {protocol.name}; predict more clips"
+                )
+            else:
+                value = float("nan")
+            values.append(MetricValue(category, metric, value, len(keys)))
+    return values
+
+
 def evaluate_setting(
     setting: str,
     predictions: Mapping[str, Path],
@@ -243,10 +314,13 @@ def evaluate_setting(
 
     Keys are sample ids (`<sample_id>.fNNNN` for video frames). `source` names where the predictions came
     from (their folder) in messages. Metrics that need weights load them from the weights store (or
-    `paths`) and fail at once with the `vton weights import` command when a file is missing.
+    `paths`); every file is looked up before scoring starts, and a missing one fails at once with the
+    `vton weights import` command. The video setting runs under `get_video_protocol(protocol)`.
     """
     suite = resolve_suite(setting, metrics)
     proto = get_protocol(protocol) if isinstance(protocol, str) else protocol
+    if setting == "video":
+        proto = get_video_protocol(proto)
     scored = setting_samples(setting, samples)
     if not scored:
         kind, pair_mode = SETTING_SAMPLES[setting]
@@ -265,6 +339,10 @@ def evaluate_setting(
             f"no prediction in {source} matches a {setting} ground-truth sample ({len(samples)} samples, "
             f"{len(targets)} targets, {len(predictions)} predictions); name prediction files like {naming}"
         )
+    sample_level = [m for m in suite if m in SAMPLE_LEVEL_METRICS]
+    distribution = [m for m in suite if m in DISTRIBUTION_METRICS]
+    vfid_metrics = [m for m in suite if m in VFID_METRICS]
+    require_weights(extractors_for(suite, proto) + [VFID_EXTRACTORS[m] for m in vfid_metrics], paths)
     if setting == "video":
         pred_files = {k: p for k, p in predictions.items() if _clip(k) in set(matched) and k in targets}
         gt_files = {k: targets[k] for k in pred_files}
@@ -275,12 +353,11 @@ def evaluate_setting(
     categories = sorted({samples[k].category for k in matched})
     groups = {ALL: matched} | {c: [k for k in matched if samples[k].category == c] for c in categories}
     values: list[MetricValue] = []
-    sample_level = [m for m in suite if m in PAIRED_METRICS or m in MASK_METRICS]
-    distribution = [m for m in suite if m in DISTRIBUTION_METRICS]
+    recorded = MASK_PROTOCOL if setting == "mask" else proto.as_dict()
     if setting == "mask":
         for key in matched:
             per_sample[key] = _mask_scores(pred_files[key], gt_files[key])
-    else:
+    elif sample_level or distribution:
         with tempfile.TemporaryDirectory(prefix="vton-eval-") as tmp:
             result = _folder_metrics(
                 pred_files,
@@ -292,6 +369,7 @@ def evaluate_setting(
                 paths,
                 Path(tmp) / ALL,
             )
+            recorded = result.protocol  # the protocol plus what a metric added (hyperIQA's crops)
             frame_values: dict[str, list[dict[str, float]]] = {}
             for key, row in result.per_image.items():
                 frame_values.setdefault(_clip(key), []).append(row)
@@ -311,6 +389,8 @@ def evaluate_setting(
                     )  # fmt: skip
                 for metric in distribution:
                     values.append(MetricValue(category, metric, float(subset.values[metric]), len(members)))
+    if vfid_metrics:
+        values += _vfid_values(vfid_metrics, groups, pred_files, gt_files, proto, device, batch_size, paths)
     for category, keys in groups.items():
         for metric in sample_level:
             values.append(
@@ -327,7 +407,7 @@ def evaluate_setting(
     return SettingResult(
         setting=setting,
         metrics=suite,
-        protocol=MASK_PROTOCOL if setting == "mask" else proto.as_dict(),
+        protocol=recorded,
         values=values,
         per_sample=per_sample if sample_level else {},
         matched=matched,

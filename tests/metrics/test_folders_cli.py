@@ -47,7 +47,10 @@ def test_cli_json_last_line_is_mean_over_pairs(folders):
         ["metrics", "compute", "--pred", str(pred), "--gt", str(gt), "--metrics", "ssim,psnr,mse", "--json"],
     )
     assert res.exit_code == 0, res.output
-    values = json.loads(res.output.strip().splitlines()[-1])
+    *_, protocol_line, values_line = res.output.strip().splitlines()
+    values = json.loads(values_line)  # the last line maps each metric to its value, nothing else
+    assert protocol_line.startswith("protocol ")  # the settings used, on the line before
+    assert json.loads(protocol_line[len("protocol ") :]) == get_protocol("torch_fidelity").as_dict()
     assert set(values) == {"ssim", "psnr", "mse"}
     expected_ssim = np.mean([float(ssim(_t(p), _t(g))) for p, g in arrays.values()])
     expected_psnr = np.mean([float(psnr(_t(p), _t(g))) for p, g in arrays.values()])

@@ -16,7 +16,7 @@ from PIL import Image
 
 from metrics import video
 from metrics.perceptual import LPIPS
-from metrics.protocols import get_protocol
+from metrics.protocols import get_protocol, get_video_protocol
 from metrics.resnext3d import ResNeXt3D
 from metrics.video import (
     clip_features,
@@ -50,15 +50,14 @@ def _resembling(clips: list[np.ndarray], seed: int) -> list[np.ndarray]:
 
 
 def test_window_rule_centres_pads_and_cuts():
-    assert window_indices(25, 10)[0].tolist() == list(range(7, 17))
-    assert window_indices(10, 10)[0].tolist() == list(range(10))
-    assert window_indices(11, 10)[0].tolist() == list(range(10))
-    assert window_indices(4, 10)[0].tolist() == [0, 0, 0, 0, 1, 2, 3, 3, 3, 3]  # short: repeat both ends
-    cut = window_indices(25, 10, "non_overlapping")
+    assert window_indices(25, 10, "centre")[0].tolist() == list(range(7, 17))
+    assert window_indices(10, 10, "centre")[0].tolist() == list(range(10))
+    assert window_indices(11, 10, "centre")[0].tolist() == list(range(10))
+    short = [0, 0, 0, 0, 1, 2, 3, 3, 3, 3]  # short: repeat both ends
+    assert window_indices(4, 10, "centre")[0].tolist() == short
+    cut = window_indices(25, 10)  # the default: the vfid-metrics toolkit's cut
     assert [w.tolist() for w in cut] == [list(range(10)), list(range(10, 20))]  # remainder dropped
-    assert [w.tolist() for w in window_indices(4, 10, "non_overlapping")] == [
-        window_indices(4, 10)[0].tolist()
-    ]
+    assert [w.tolist() for w in window_indices(4, 10, "non_overlapping")] == [short]
     with pytest.raises(ValueError, match="windows must be one of"):
         window_indices(25, 10, "random")
 
@@ -93,23 +92,25 @@ def test_folder_clip_loads_in_name_order_and_refuses_mixed_sizes(tmp_path):
 def test_vfid_is_zero_against_itself_and_its_frechet_part_matches_scipy():
     net = _tiny_extractor()
     pred, gt = _clips(2, 4, frames=12), _clips(3, 4, frames=12, shift=60)
-    options = {"frames": 4, "size": 32, "windows": "non_overlapping"}  # 3 windows per clip, 12 per set
-    value = vfid(pred, gt, net, **options)
+    protocol = get_video_protocol("vfid_toolkit").with_options(vfid_frames=4, vfid_size=32)
+    options = protocol.vfid_options()  # 3 windows per clip, 12 per set
+    value = vfid(pred, gt, net, protocol)
+    net.normalization = "minus_one_one"  # what the toolkit protocol feeds the ResNeXt
     f1, f2 = clip_features(pred, net, **options), clip_features(gt, net, **options)
     assert f1.shape == (12, net.feature_dim)
     mu1, mu2 = f1.mean(0), f2.mean(0)
     s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
     # 12 samples of 512-d features: singular covariances, so "0" is 0 up to rounding relative to their trace.
-    assert abs(vfid(gt, gt, net, **options)) < 1e-6 * np.trace(s2)
+    assert abs(vfid(gt, gt, net, protocol)) < 1e-6 * np.trace(s2)
     covmean = scipy.linalg.sqrtm(s1 @ s2).real  # the reference the vfid-metrics toolkit uses
     reference = float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
     assert value > 0 and value == pytest.approx(reference, rel=1e-5)
     # One centred window per clip: the same clips give different (fewer) samples.
-    centred = clip_features(pred, net, frames=4, size=32)
+    centred = clip_features(pred, net, frames=4, size=32, windows="centre")
     assert centred.shape == (4, net.feature_dim)
     assert np.allclose(centred[0], f1[1], atol=1e-5)  # frames 4-7: the 12-frame clip's centre = window 2
     with pytest.raises(ValueError, match="at least 2 windows per set"):
-        vfid(pred[:1], gt, net, frames=4, size=32)
+        vfid(pred[:1], gt, net, protocol.with_options(vfid_windows="centre"))
 
 
 def test_per_frame_ssim_is_the_mean_of_torchmetrics_over_frames():
@@ -168,18 +169,21 @@ def test_cli_video_mode_over_clip_folders(tmp_path, monkeypatch):
     _write_clip_folders(tmp_path / "gt", gt)
     _write_clip_folders(tmp_path / "pred", pred)
     net = _tiny_extractor()
-    built = []
+    built, checked = [], []
     monkeypatch.setattr(video, "build_extractor", lambda name, **kw: built.append(name) or net)
+    monkeypatch.setattr(video, "require_weights", lambda names, paths=None: checked.append(names))
     args = ["metrics", "compute", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"), "--json"]
     res = CliRunner().invoke(main, [*args, "--metrics", "ssim,psnr,vfid_resnext"])
     assert res.exit_code == 0, res.output
     values = json.loads(res.output.strip().splitlines()[-1])
+    assert values.pop("protocol")["name"] == "vfid_toolkit"  # the papers' protocol by default
     names = ["a", "b", "c"]
     assert values["ssim"] == pytest.approx(
         per_frame_ssim([pred[n] for n in names], list(gt.values())), abs=1e-6
     )
-    expected_vfid = vfid(list(pred.values()), list(gt.values()), net)  # every clip, 10 frames at 224²
+    expected_vfid = vfid(list(pred.values()), list(gt.values()), net)  # 10-frame windows at 224²
     assert values["vfid_resnext"] == pytest.approx(expected_vfid, rel=1e-6)
+    assert checked == [["resnext101_kinetics"]]  # looked up before any scoring
     assert (
         built == ["resnext101_kinetics"]
         and "3 matched clips" in res.output
@@ -206,5 +210,9 @@ def test_evaluate_video_folders_records_the_protocol_and_per_clip_values(tmp_pat
     per_clip = per_frame_scores(list(pred.values()), list(gt.values()), ["ssim"], hrviton)
     assert result.per_image["b"]["ssim"] == pytest.approx(per_clip["ssim"][1], abs=1e-9)
     assert result.values["ssim"] == pytest.approx(per_clip["ssim"].mean(), abs=1e-9)
-    assert result.protocol["vfid_frames"] == 10 and result.protocol["vfid_windows"] == "center"
+    # an image protocol's per-frame settings under the papers' VFID settings, named as such
+    assert (
+        result.protocol["name"] == "vfid_toolkit+hrviton" and result.protocol["frame_protocol"] == "hrviton"
+    )
+    assert result.protocol["vfid_frames"] == 10 and result.protocol["vfid_windows"] == "non_overlapping"
     assert result.protocol["ssim_grayscale"] is True and result.pairs == 2
