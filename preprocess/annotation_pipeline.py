@@ -25,6 +25,7 @@ import json
 import struct
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -276,7 +277,7 @@ def unpack_result(blob: bytes) -> Members | QuarantineRow:
     return members
 
 
-def _tune_worker_process() -> None:
+def tune_worker_process() -> None:
     """Settings for a process that only annotates, one CPU's worth (a Ray actor; never the caller's process).
 
     glibc's malloc by default gives every freed image-sized array back to the kernel and maps fresh pages
@@ -299,7 +300,7 @@ class AnnotateBatch:
     """A Ray actor: builds the annotator chain once, then annotates batches of manifest rows."""
 
     def __init__(self, root: str, config: dict[str, Any]) -> None:
-        _tune_worker_process()
+        tune_worker_process()
         self.root = Path(root)
         self.annotators = make_annotators(PipelineConfig(**config))
 
@@ -373,6 +374,38 @@ class _StreamedAnnotations:
         self._actors, self._running = [], {}
 
 
+class _AnnotationsAhead:
+    """The annotate callback of a small update annotated in this process: two background threads work
+    through the rows in order while the shard builder rewrites the shards that hold them, so annotating
+    overlaps reading, hashing and writing tars (numpy, OpenCV and file I/O release the GIL). OpenCV runs
+    single-threaded until `close` (its own pool would crowd out the builder's thread)."""
+
+    def __init__(self, rows: list[dict[str, Any]], root: Path, annotators: list[Annotator]) -> None:
+        import cv2
+
+        self._root, self._annotators = root, annotators
+        self._opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="annotate")
+        self._futures = {
+            row["sample_id"]: self._pool.submit(annotate_row, row, root, annotators) for row in rows
+        }
+
+    def __call__(self, rows: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
+        out = []
+        for row in rows:
+            future = self._futures.pop(row["sample_id"], None)
+            out.append(future.result() if future else annotate_row(row, self._root, self._annotators))
+        return out
+
+    def close(self) -> None:
+        """Drop what the build no longer asks for (after a failure), stop the thread, restore OpenCV."""
+        import cv2
+
+        self._pool.shutdown(cancel_futures=True)
+        cv2.setNumThreads(self._opencv_threads)
+
+
 def build_dataset_shards(
     manifest: Path,
     root: Path,
@@ -403,7 +436,7 @@ def build_dataset_shards(
         return [annotate_row(row, root, annotators) for row in batch]
 
     annotate: Callable = annotate_here
-    streamed = None
+    streamed: _StreamedAnnotations | _AnnotationsAhead | None = None
     if use_ray:
         entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
         plan = plan_build(entries, rows, versions)
@@ -413,6 +446,8 @@ def build_dataset_shards(
         ) * 3
         if len(todo) > (local_max_rows if rule_based else 0):
             annotate = streamed = _StreamedAnnotations(todo, root, config, batch_size)
+        elif todo:
+            annotate = streamed = _AnnotationsAhead(todo, root, annotators)
     try:
         return build_shards(
             out_dir,

@@ -4,14 +4,16 @@ Both sides run in the same process, on the same files, with the same number of w
 cache is warm. The baseline decodes every image of each sample that the annotation pipeline reads (person
 and garment JPEGs, the shipped parse map, DensePose image and garment mask) with `preprocess.images` and
 re-encodes person and garment as JPEG q95 (PIL) and the label maps as PNG with the shard codec's writer, in a
-process pool as large as the Ray actor pool. The shard build decodes the same images (it keeps the source
-JPEG bytes instead of re-encoding them), runs the annotator chain (label mapping, DensePose colour
+process pool as large as the Ray actor pool. The shard build reads the same images: it decodes the label
+maps and the DensePose image, and only checks person and garment (`preprocess.images.check_image`: every
+byte decoded, JPEGs at 1/8 scale), as it keeps their source JPEG bytes instead of re-encoding them and no
+annotator of this chain reads their pixels; it runs the annotator chain (label mapping, DensePose colour
 inversion, garment landmarks, skeleton, agnostic mask), encodes five PNG members, and adds Ray scheduling
 and the tar writes. Then the incremental figures: a no-change re-run, and a 1 % change (person files of 1 % of the
 samples rewritten with slightly different pixels, the manifest rebuilt, the shards rebuilt), each as a
 share of the full build (goals: ratio >= 0.7, both re-runs <= 5 %). Such a small change is annotated
 in-process (`LOCAL_MAX_ROWS`); restoring the files is timed as a second 1 % change with the rows forced
-onto the Ray actor pool, to show what the pool's start costs.
+onto the Ray actor pool, to show what the pool's start costs. `profile_rows` times the build's stages.
 
     python -m benchmarks.shards.run [--samples 2000] [--size 1024x768] [--repeats 1] [--workers 2]
 """

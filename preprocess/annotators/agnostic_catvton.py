@@ -120,14 +120,18 @@ def _flag_tables(category: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
         + [(_WEAK, names) for names in (*both, lip_cloth)],
     )
     atr = _flag_table(
-        ATR, [(_LIMB, LIMBS), (_CLOTH, MASK_CLOTH[category])] + [(_WEAK, names) for names in (*both, atr_cloth)]
+        ATR,
+        [(_LIMB, LIMBS), (_CLOTH, MASK_CLOTH[category])] + [(_WEAK, names) for names in (*both, atr_cloth)],
     )
     lip[np.arange(256) != LIP["Background"]] |= _FOREGROUND
     atr[np.arange(256) != ATR["Background"]] |= _FOREGROUND
     dense = np.zeros(256, np.uint8)
     dense[list(DP_HANDS + DP_FEET)] |= _HAND_FOOT
     dense[list(DP_MASK_PARTS[category])] |= _DENSE_PART
-    return lip, atr, lip | atr[LIP_TO_ATR], dense
+    tables = (lip, atr, lip | atr[LIP_TO_ATR], dense)
+    for table in tables:
+        table.setflags(write=False)  # shared by every call (cached)
+    return tables
 
 
 def _lookup(labels: np.ndarray, table: np.ndarray) -> np.ndarray:

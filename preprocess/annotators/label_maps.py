@@ -17,6 +17,7 @@ hair, face, upper body skin, upper garment, lower garment, and thigh"); see `LIP
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 LIP_LABELS = (
@@ -123,6 +124,10 @@ def _lookup(labels: np.ndarray, table: np.ndarray, set_name: str, name: str | No
             f"{name or 'label map'} holds label {top}, outside the {set_name} set (0..{len(table) - 1}): "
             f"check that the parse really uses {set_name} labels"
         )
+    if labels.dtype == np.uint8 and labels.ndim == 2 and labels.size and table.dtype == np.uint8:
+        lut = np.zeros(256, np.uint8)  # table[labels] by OpenCV's lookup, several times faster
+        lut[: len(table)] = table
+        return cv2.LUT(np.ascontiguousarray(labels), lut)
     return table[labels]
 
 

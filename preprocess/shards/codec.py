@@ -268,7 +268,7 @@ def encode_png(array: np.ndarray) -> bytes:
 
     Written directly rather than through PIL: PIL tries every PNG row filter per row, which costs more
     than the compression and gains nothing on label maps, masks and skeleton renders. Such run-heavy
-    images get their zlib stream built from their runs (`png_runs`, several times faster than zlib);
+    images get their zlib stream built from their runs (`png_runs`, faster than zlib on them);
     others are compressed by zlib at level `PNG_COMPRESS_LEVEL`, grey maps with its run-length strategy.
     """
     height, width = array.shape[:2]

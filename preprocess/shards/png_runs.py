@@ -5,10 +5,10 @@ of equal pixels, `zlib_stream_from_runs` writes that stream without zlib's byte-
 every row with filter 0 (none), and per run of equal pixels the pixel's bytes as literals and the rest of
 the run as copies of the pixel before (LZ77 matches at a distance of one pixel, up to 258 bytes each),
 Huffman-coded in one dynamic deflate block (RFC 1951) with codes fitted to the image, and the Adler-32
-checksum (RFC 1950) summed in closed form per run. The work is vectorised over runs rather than bytes, so
-a 1024 x 768 label map costs a fraction of a millisecond. Any inflater reads the stream, so the PNG is
-an ordinary one. Images with many short runs (photographs, noisy JPEG decodes) get None: zlib's matcher,
-which also finds repeats that are not runs, is the better tool there.
+checksum (RFC 1950) summed in closed form per run. The work is vectorised over runs rather than bytes:
+about 2/3 of zlib's time on a 1024 x 768 label map, half of it on an RGB render. Any inflater reads the
+stream, so the PNG is an ordinary one. Images with short runs (photographs, noisy JPEG decodes) get None:
+zlib's matcher, which also finds repeats that are not runs, is the better tool there.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import struct
 import cv2
 import numpy as np
 
-MIN_MEAN_RUN = 16  # pixels per run on average, below which zlib is used instead
+# Pixels per run on average (grey, RGB) below which zlib is faster: the runs cost per run, zlib per byte.
+MIN_MEAN_RUN = {1: 100, 3: 32}
 SAMPLED_ROW_STEP = 16  # the run count is first estimated from every 16th row
 _MAX_MATCH = 258
 _MAX_CODE_BITS = 15  # literal/length and distance codes
@@ -55,83 +56,125 @@ for _bit in range(_MAX_CODE_BITS):
 
 def zlib_stream_from_runs(array: np.ndarray) -> bytes | None:
     """The zlib stream of a PNG's filtered rows (filter 0) for an 8-bit grey (H, W) or RGB (H, W, 3) image;
-    None for other channel counts, or when the image has fewer than MIN_MEAN_RUN pixels per run on average."""
+    None for other channel counts, or when its runs are too short on average (MIN_MEAN_RUN) to beat zlib."""
     height, width = array.shape[:2]
     channels = 1 if array.ndim == 2 else array.shape[2]
     if channels not in _DISTANCE_CODE or height * width == 0:
         return None
-    keys = _pixel_keys(array, channels)
-    sampled = keys[::SAMPLED_ROW_STEP]
-    changes = np.count_nonzero(sampled[:, 1:] != sampled[:, :-1]) + len(sampled)
-    if changes * MIN_MEAN_RUN > sampled.size:
+    min_mean_run = MIN_MEAN_RUN[channels]
+    if width < min_mean_run:  # every row is at least one run
         return None
-    starts = np.empty((height, width), bool)
+    sampled = _changes(array[::SAMPLED_ROW_STEP], channels)
+    if (cv2.countNonZero(sampled) + len(sampled)) * min_mean_run > len(sampled) * width:
+        return None
+    starts = np.empty((height, width), bool)  # flatnonzero is far faster on bool than on uint8
     starts[:, 0] = True
-    np.not_equal(keys[:, 1:], keys[:, :-1], out=starts[:, 1:])
+    starts[:, 1:] = _changes(array, channels)
     first = np.flatnonzero(starts)  # flat pixel index where each run starts; runs never cross rows
-    if len(first) * MIN_MEAN_RUN > height * width:
+    if len(first) * min_mean_run > height * width:
         return None
     rows, cols = np.divmod(first, width)
     lengths = np.diff(first, append=height * width)
-    pixels = np.ascontiguousarray(array[rows, cols]).reshape(len(first), channels).astype(np.int64)
-    symbols, extra_bits, extra, has_distance = _symbols(cols == 0, pixels, lengths, channels)
-    deflate = _dynamic_block(symbols, extra_bits, extra, has_distance, _DISTANCE_CODE[channels])
+    if array.flags.c_contiguous:
+        pixels = array.reshape(-1, channels).take(first, axis=0).astype(np.int64)
+    else:
+        pixels = np.asarray(array[rows, cols]).reshape(len(first), channels).astype(np.int64)
+    deflate = _dynamic_block(cols == 0, pixels, lengths, channels)
     stride = width * channels + 1
     offsets = rows * stride + 1 + cols * channels  # stream offset of each run's first byte
     adler = _adler32(offsets, pixels, lengths, channels, height * stride)
     return _ZLIB_HEADER + deflate + struct.pack(">I", adler)
 
 
-def _pixel_keys(array: np.ndarray, channels: int) -> np.ndarray:
-    """One comparable value per pixel: the byte itself, or the pixel's channels packed into 32 bits."""
+def _changes(array: np.ndarray, channels: int) -> np.ndarray:
+    """(H, W - 1) uint8: non-zero where a pixel differs from the pixel on its left."""
+    height, width = array.shape[:2]
+    flat = array.reshape(height, width * channels)
+    differs = cv2.compare(flat[:, channels:], flat[:, :-channels], cv2.CMP_NE)  # 255 per differing byte
     if channels == 1:
-        return array
-    if array.flags.c_contiguous:
-        padded = cv2.cvtColor(array, cv2.COLOR_RGB2RGBA)
-    else:
-        padded = np.zeros((*array.shape[:2], 4), np.uint8)
-        padded[..., :3] = array
-    return padded.view(np.uint32)[..., 0]
+        return differs
+    # Grey of the per-byte flags: a weighted sum of 0/255 values, non-zero when any channel differs.
+    return cv2.cvtColor(differs.reshape(height, width - 1, channels), cv2.COLOR_RGB2GRAY)
 
 
-def _symbols(
-    row_start: np.ndarray, pixels: np.ndarray, lengths: np.ndarray, channels: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The deflate symbols of the runs, in stream order: literal/length symbol, extra-bit count and value,
-    and whether a distance (one pixel) follows.
+def _dynamic_block(row_start: np.ndarray, pixels: np.ndarray, lengths: np.ndarray, channels: int) -> bytes:
+    """One final deflate block with dynamic Huffman codes (RFC 1951 3.2.7) for the runs, in stream order.
 
-    Per run: the row's filter byte 0 when the run starts a row, the pixel's bytes, then the other
-    (length - 1) pixels as matches of 258 bytes and one shorter match; a remainder under 3 bytes (grey
-    pixels only) is written as literals.
+    Per run: the row's filter byte 0 when the run starts a row, the pixel's bytes as literals, then the
+    other (length - 1) pixels as matches of 258 bytes and one shorter match, each at a distance of one
+    pixel; a remainder under 3 bytes (grey pixels only: 258 is a multiple of 3) is written as literals.
+    The codes are fitted to the symbol counts, which follow from the runs without listing the symbols;
+    each run is then written as bit fields: its literals, each 258-byte match, and the rest.
     """
-    repeated = (lengths - 1) * channels
-    full, rest = np.divmod(repeated, _MAX_MATCH)
+    full, rest = np.divmod((lengths - 1) * channels, _MAX_MATCH)
     tail_match = rest >= 3
     tail_literals = np.where(tail_match, 0, rest)
-    lead = row_start.astype(np.int64)
-    count = lead + channels + full + tail_match + tail_literals
-    begin = np.cumsum(count) - count  # index of each run's first symbol
-    total = int(count.sum())
-    symbols = np.zeros(total, np.int64)  # filter bytes are literal 0
-    extra_bits = np.zeros(total, np.int64)
-    extra = np.zeros(total, np.int64)
-    has_distance = np.zeros(total, bool)
-    at = begin + lead
+    match_symbol = _LENGTH_SYMBOL[_MAX_MATCH]
+    frequencies = np.bincount(pixels.ravel(), minlength=286)
+    frequencies[0] += int(np.count_nonzero(row_start))  # the filter bytes
+    frequencies += np.bincount(pixels[:, 0], tail_literals, minlength=286).astype(np.int64)
+    frequencies += np.bincount(_LENGTH_SYMBOL[rest[tail_match]], minlength=286)
+    frequencies[match_symbol] += int(full.sum())
+    frequencies[_END_OF_BLOCK] += 1
+    code_lengths = _code_lengths(frequencies, _MAX_CODE_BITS)
+    codes = _canonical_codes(code_lengths)
+    distance_code = 1 if _DISTANCE_CODE[channels] else 0  # of the two one-bit codes: 0 and the one used
+    header_values, header_bits = _block_header(code_lengths, _DISTANCE_CODE[channels])
+
+    # The run's literals: its row's filter byte, then the pixel's bytes (at most 4 codes of 15 bits).
+    head = np.where(row_start, codes[0], 0)
+    head_bits = np.where(row_start, code_lengths[0], 0)
     for channel in range(channels):
-        symbols[at + channel] = pixels[:, channel]
-    at = at + channels
-    matches = _expand(at, full)
-    symbols[matches] = _LENGTH_SYMBOL[_MAX_MATCH]
-    has_distance[matches] = True
-    at = at + full
-    tail = at[tail_match]
-    symbols[tail] = _LENGTH_SYMBOL[rest[tail_match]]
-    extra_bits[tail] = _LENGTH_EXTRA_BITS[rest[tail_match]]
-    extra[tail] = _LENGTH_EXTRA[rest[tail_match]]
-    has_distance[tail] = True
-    literals = _expand(at, tail_literals)
-    symbols[literals] = np.repeat(pixels[:, 0], tail_literals)  # one byte per pixel: the pixel's value
-    return symbols, extra_bits, extra, has_distance
+        value = pixels[:, channel]
+        head |= codes[value] << head_bits
+        head_bits += code_lengths[value]
+    # A 258-byte match: symbol 285 (no extra bits), then the distance code.
+    match = int(codes[match_symbol]) | distance_code << int(code_lengths[match_symbol])
+    match_bits = int(code_lengths[match_symbol]) + 1
+    # The rest: a shorter match with its extra bits and distance code, or one or two literals.
+    symbol = _LENGTH_SYMBOL[rest]
+    symbol_bits = code_lengths[symbol]
+    extra_bits = _LENGTH_EXTRA_BITS[rest]
+    tail = codes[symbol] | _LENGTH_EXTRA[rest] << symbol_bits | distance_code << (symbol_bits + extra_bits)
+    tail_bits = np.where(tail_match, symbol_bits + extra_bits + 1, 0)
+    literal, literal_bits = codes[pixels[:, 0]], code_lengths[pixels[:, 0]]
+    tail = np.where(tail_match, tail, np.where(tail_literals > 1, literal | literal << literal_bits, literal))
+    tail = np.where(tail_literals + tail_match > 0, tail, 0)
+    tail_bits = np.where(tail_match, tail_bits, tail_literals * literal_bits)
+
+    count = 2 + full  # bit fields per run
+    begin = np.cumsum(count) - count + len(header_values)
+    total = len(header_values) + int(count.sum()) + 1
+    values = np.zeros(total, np.int64)
+    bits = np.zeros(total, np.int64)
+    values[: len(header_values)], bits[: len(header_values)] = header_values, header_bits
+    values[begin], bits[begin] = head, head_bits
+    matches = _expand(begin + 1, full)
+    values[matches], bits[matches] = match, match_bits
+    values[begin + 1 + full], bits[begin + 1 + full] = tail, tail_bits
+    values[-1], bits[-1] = codes[_END_OF_BLOCK], code_lengths[_END_OF_BLOCK]
+    return _pack_bits(values.astype(np.uint64), bits)
+
+
+def _block_header(code_lengths: np.ndarray, distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bit fields of a final dynamic block's header: BFINAL, BTYPE, HLIT, HDIST, HCLEN, the code-length
+    code, then the literal/length and distance code lengths written with it (no run-length codes).
+
+    The distance code has two one-bit codes, 0 and `distance` (a complete code, as inflaters require).
+    """
+    hlit = int(np.flatnonzero(code_lengths).max()) + 1
+    distance_lengths = np.zeros(max(distance, 1) + 1, np.int64)
+    distance_lengths[[0, max(distance, 1)]] = 1
+    lengths = np.concatenate([code_lengths[:hlit], distance_lengths])
+    length_lengths = _code_lengths(np.bincount(lengths, minlength=19), _MAX_CODE_LENGTH_BITS)
+    order = length_lengths[_CODE_LENGTH_ORDER]
+    hclen = max(4, int(np.flatnonzero(order).max()) + 1)
+    length_codes = _canonical_codes(length_lengths)
+    values = np.concatenate(
+        [[1, 2, hlit - 257, len(distance_lengths) - 1, hclen - 4], order[:hclen], length_codes[lengths]]
+    )
+    bits = np.concatenate([[1, 2, 5, 5, 4], np.full(hclen, 3), length_lengths[lengths]])
+    return values.astype(np.int64), bits.astype(np.int64)
 
 
 def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -141,38 +184,6 @@ def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.int64)
     group_begin = np.cumsum(counts) - counts
     return np.repeat(starts - group_begin, counts) + np.arange(total)
-
-
-def _dynamic_block(
-    symbols: np.ndarray, extra_bits: np.ndarray, extra: np.ndarray, has_distance: np.ndarray, distance: int
-) -> bytes:
-    """One final deflate block with dynamic Huffman codes for the symbols, then end-of-block."""
-    frequencies = np.bincount(symbols, minlength=286)
-    frequencies[_END_OF_BLOCK] += 1
-    litlen_lengths = _code_lengths(frequencies, _MAX_CODE_BITS)
-    # Two one-bit distance codes (one used): a complete code, as inflaters require.
-    distance_lengths = np.zeros(max(distance, 1) + 1, np.int64)
-    distance_lengths[[0, max(distance, 1)]] = 1
-    hlit = int(np.flatnonzero(litlen_lengths).max()) + 1
-    lengths = np.concatenate([litlen_lengths[:hlit], distance_lengths])
-    length_lengths = _code_lengths(np.bincount(lengths, minlength=19), _MAX_CODE_LENGTH_BITS)
-    order = length_lengths[_CODE_LENGTH_ORDER]
-    hclen = max(4, int(np.flatnonzero(order).max()) + 1)
-    length_codes = _canonical_codes(length_lengths)
-    litlen_codes = _canonical_codes(litlen_lengths)
-    distance_code = int(_canonical_codes(distance_lengths)[distance])
-    header_values = [1, 2, hlit - 257, len(distance_lengths) - 1, hclen - 4, *order[:hclen]]
-    header_bits = [1, 2, 5, 5, 4, *[3] * hclen]
-    values = np.concatenate([header_values, length_codes[lengths], np.zeros(len(symbols) + 1, np.int64)])
-    bits = np.concatenate([header_bits, length_lengths[lengths], np.zeros(len(symbols) + 1, np.int64)])
-    data = slice(len(values) - len(symbols) - 1, len(values) - 1)
-    code_bits = litlen_lengths[symbols]
-    values[data] = litlen_codes[symbols] | (extra << code_bits) | (has_distance * distance_code) << (
-        code_bits + extra_bits
-    )
-    bits[data] = code_bits + extra_bits + has_distance
-    values[-1], bits[-1] = litlen_codes[_END_OF_BLOCK], litlen_lengths[_END_OF_BLOCK]
-    return _pack_bits(values.astype(np.uint64), bits)
 
 
 def _code_lengths(frequencies: np.ndarray, limit: int) -> np.ndarray:
@@ -265,20 +276,17 @@ def _add_by_word(words: np.ndarray, index: np.ndarray, parts: np.ndarray) -> Non
     words[index[heads]] += np.add.reduceat(parts, heads)
 
 
-def _adler32(
-    offsets: np.ndarray, pixels: np.ndarray, lengths: np.ndarray, channels: int, total: int
-) -> int:
+def _adler32(offsets: np.ndarray, pixels: np.ndarray, lengths: np.ndarray, channels: int, total: int) -> int:
     """Adler-32 of the whole filtered stream (`total` bytes; filter bytes 0, runs of repeated pixels).
 
     A = 1 + sum of the bytes; B = total + sum over bytes of (total - position) * byte (mod 65521).
-    Channel c of a run repeats at positions offset + c + channels * j for j < length.
+    Channel c of a run repeats at positions offset + c + channels * j for j < length, so a run adds
+    length * S to A and S * (length * (total - offset) - channels * length * (length - 1) / 2) - length * T
+    to B, with S the sum of its pixel's bytes and T the sum of c * byte c.
     """
-    a = 1
-    b = total % _ADLER_MOD
-    triangle = (channels * lengths * (lengths - 1) // 2) % _ADLER_MOD
-    for channel in range(channels):
-        value = pixels[:, channel]
-        a += int((value * (lengths % _ADLER_MOD) % _ADLER_MOD).sum())
-        weight = (lengths * (total - offsets - channel) - triangle) % _ADLER_MOD
-        b += int((value * weight % _ADLER_MOD).sum())
+    byte_sum = pixels.sum(axis=1)
+    index_sum = pixels @ np.arange(channels)
+    spread = (lengths * (total - offsets) - channels * lengths * (lengths - 1) // 2) % _ADLER_MOD
+    a = 1 + int((byte_sum * (lengths % _ADLER_MOD) % _ADLER_MOD).sum())
+    b = total + int(((byte_sum * spread - lengths % _ADLER_MOD * index_sum) % _ADLER_MOD).sum())
     return (b % _ADLER_MOD) << 16 | (a % _ADLER_MOD)

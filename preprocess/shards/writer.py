@@ -124,13 +124,20 @@ class ShardWriter:
                     f"sample {key!r}: member name {member!r} must look like `person.jpg` or `f0000.parse.png`"
                 )
             data = members[member]
-            info = tarfile.TarInfo(f"{key}.{member}")
-            info.size = len(data)
-            info.mtime = 0
-            info.mode = 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            self._tar.addfile(info, BytesIO(data))
+            name = f"{key}.{member}"
+            header = _ustar_header(name, len(data))
+            if header is None:  # a name or size a plain ustar header cannot hold: tarfile adds pax records
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mtime = 0
+                info.mode = 0o644
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                self._tar.addfile(info, BytesIO(data))
+            else:  # the bytes tarfile.addfile writes for this member, without its per-member overhead
+                block = b"".join((header, data, bytes(-len(data) % tarfile.BLOCKSIZE)))
+                self._hashing.write(block)
+                self._tar.offset += len(block)
             size += len(data)
         self._last_key = key
         self.samples += 1
@@ -161,6 +168,21 @@ class ShardWriter:
     ) -> None:
         if exc_type is not None:
             self.discard()
+
+
+def _ustar_header(name: str, size: int) -> bytes | None:
+    """The 512-byte header `tarfile` (PAX format) writes for a regular file named `name` with our fixed
+    fields (mode 0644, uid/gid 0, mtime 0, empty user and group), or None when it would add pax records
+    (a name over 100 characters or not ASCII, a size of 8 GiB or more)."""
+    if len(name) > 100 or size >= 8**11 or not name.isascii():
+        return None
+    header = bytearray(tarfile.BLOCKSIZE)
+    header[: len(name)] = name.encode("ascii")
+    header[100:156] = b"0000644\x000000000\x000000000\x00%011o\x0000000000000\x00        " % size
+    header[156:157] = tarfile.REGTYPE
+    header[257:265] = tarfile.POSIX_MAGIC
+    header[148:155] = b"%06o\x00" % sum(header)  # checksum: byte sum with the field as 8 spaces
+    return bytes(header)
 
 
 def write_shard(folder: Path, name: str, samples: Mapping[str, Mapping[str, bytes]]) -> ShardInfo:

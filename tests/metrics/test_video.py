@@ -175,8 +175,9 @@ def test_cli_video_mode_over_clip_folders(tmp_path, monkeypatch):
     args = ["metrics", "compute", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"), "--json"]
     res = CliRunner().invoke(main, [*args, "--metrics", "ssim,psnr,vfid_resnext"])
     assert res.exit_code == 0, res.output
-    values = json.loads(res.output.strip().splitlines()[-1])
-    assert values.pop("protocol")["name"] == "vfid_toolkit"  # the papers' protocol by default
+    *_, protocol_line, values_line = res.output.strip().splitlines()
+    values = json.loads(values_line)
+    assert json.loads(protocol_line[len("protocol ") :])["name"] == "vfid_toolkit"  # the papers' default
     names = ["a", "b", "c"]
     assert values["ssim"] == pytest.approx(
         per_frame_ssim([pred[n] for n in names], list(gt.values())), abs=1e-6

@@ -104,7 +104,9 @@ def test_mask_of_a_strided_densepose_channel_and_an_empty_person():
     lip = _blobs(rng, (200, 150), 20, 20)
     iuv = np.zeros((200, 150, 3), np.uint8)
     iuv[..., 0] = _blobs(rng, (200, 150), 25, 25)
-    assert np.array_equal(catvton_mask(lip, iuv[..., 0], "upper"), _reference_mask(lip, iuv[..., 0], "upper", None))
+    assert np.array_equal(
+        catvton_mask(lip, iuv[..., 0], "upper"), _reference_mask(lip, iuv[..., 0], "upper", None)
+    )
     empty = np.zeros((64, 48), np.uint8)
     assert not catvton_mask(empty, empty, "dresses").any()
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from preprocess.shards import png_runs
 from preprocess.shards.codec import encode_png
-from preprocess.shards.png_runs import zlib_stream_from_runs
+from preprocess.shards.png_runs import MIN_MEAN_RUN, zlib_stream_from_runs
 
 
 def _filtered_rows(array: np.ndarray) -> bytes:
@@ -50,13 +50,14 @@ def _assert_reads_back(array: np.ndarray, stream: bytes) -> None:
 @pytest.mark.parametrize("channels", [1, 3])
 def test_run_images_inflate_to_their_filtered_rows(channels):
     rng = np.random.default_rng(channels)
-    shapes = [(1, 259), (1, 1000), (3, 260), (2, 517), (64, 300), (250, 800)]  # >= 37 pixels per run
+    wide = 7 * MIN_MEAN_RUN[channels]  # at most 7 runs a row: long enough runs on average
+    shapes = [(1, wide), (1, wide + 258), (3, wide + 1), (2, 2 * wide + 3), (64, wide + 5), (250, 3 * wide)]
     for shape in shapes * 4:
         array = _run_image(rng, shape if channels == 1 else (*shape, 3))
         stream = zlib_stream_from_runs(array)
         assert stream is not None, shape
         _assert_reads_back(array, stream)
-    for shape in [(1, 1), (700, 1), (40, 15)]:  # under MIN_MEAN_RUN pixels per row: zlib's
+    for shape in [(1, 1), (700, 1), (40, MIN_MEAN_RUN[channels] - 1)]:  # too short runs: zlib's
         array = _run_image(rng, shape if channels == 1 else (*shape, 3))
         assert zlib_stream_from_runs(array) is None
         with Image.open(BytesIO(encode_png(array))) as image:
@@ -72,8 +73,8 @@ def test_runs_of_every_length_and_value():
 
 
 def test_strided_views_read_back():
-    iuv = np.zeros((120, 90, 3), np.uint8)
-    iuv[30:100, 10:80] = (7, 3, 250)
+    iuv = np.zeros((120, 900, 3), np.uint8)
+    iuv[30:100, 100:800] = (7, 3, 250)
     channel = iuv[..., 0]  # a grey view with a 3-byte pixel stride
     _assert_reads_back(channel, zlib_stream_from_runs(channel))
     flipped = iuv[:, ::-1]  # an RGB view with a negative stride
