@@ -223,7 +223,6 @@ def perceptual_rows(tmp: Path) -> list[Agreement]:
 def distribution_rows(tmp: Path) -> list[Agreement]:
     """FID/KID/IS vs torch-fidelity with the same random-weight Inception file (test_distribution's set-up), and
     Fréchet distance / MMD on fixed feature arrays vs its scipy/numpy references."""
-    import torch_fidelity
 
     from metrics.distribution import (
         feature_statistics,
@@ -233,10 +232,9 @@ def distribution_rows(tmp: Path) -> list[Agreement]:
         kid_from_features,
         mmd2_polynomial,
     )
-    from metrics.extractors import build_extractor
 
     helpers = _test_module("test_distribution")  # puts tests/ on sys.path for `fixtures`
-    from fixtures.metrics_weights import random_inception_weights
+    from fixtures.metrics_weights import inception_vs_torch_fidelity
 
     rng = np.random.RandomState(1)
     f1 = rng.randn(200, 24)
@@ -264,27 +262,7 @@ def distribution_rows(tmp: Path) -> list[Agreement]:
         ),
     ]
 
-    weights = random_inception_weights(tmp / "inception.pth")
-    a = helpers._write_images(tmp / "a", 0, 16, 0)
-    b = helpers._write_images(tmp / "b", 1, 16, 60)
-    net = build_extractor("inception_v3_tf", paths={"fid_inception": weights})
-    with torch.no_grad():
-        (fa, la), (fb, _) = net(a), net(b)
-    theirs = torch_fidelity.calculate_metrics(
-        input1=str(tmp / "a"),
-        input2=str(tmp / "b"),
-        fid=True,
-        kid=True,
-        isc=True,
-        kid_subset_size=10,
-        kid_subsets=5,
-        isc_splits=2,
-        feature_extractor_weights_path=str(weights),
-        cuda=False,
-        verbose=False,
-        cache=False,
-        save_cpu_ram=True,
-    )
+    fa, la, fb, theirs = inception_vs_torch_fidelity(tmp)
     kid = kid_from_features(fa, fb, subset_size=10, subsets=5)
     is_mean, _ = inception_score_from_logits(la, splits=2)
     inputs = "16 vs 16 PNG 64×64"

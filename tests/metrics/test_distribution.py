@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-import torch
-from fixtures.metrics_weights import random_inception_weights
-from PIL import Image
+from fixtures.metrics_weights import inception_vs_torch_fidelity
 
 from metrics.distribution import (
     feature_statistics,
@@ -18,7 +16,6 @@ from metrics.distribution import (
     kid_from_features,
     mmd2_polynomial,
 )
-from metrics.extractors import build_extractor
 
 
 def _reference_frechet(f1: np.ndarray, f2: np.ndarray) -> float:
@@ -62,39 +59,10 @@ def test_mmd_matches_numpy_reference_and_kid_policies():
     assert full.mean == pytest.approx(_reference_mmd2(x, y), rel=1e-4)
 
 
-def _write_images(folder, seed: int, n: int, shift: int) -> torch.Tensor:
-    folder.mkdir()
-    g = torch.Generator().manual_seed(seed)
-    images = (torch.rand(n, 3, 64, 64, generator=g) * (255 - shift) + shift).to(torch.uint8)
-    for i, img in enumerate(images):
-        Image.fromarray(img.permute(1, 2, 0).numpy()).save(folder / f"{i:03d}.png")
-    return images
-
-
 @pytest.mark.slow
 def test_fid_kid_is_match_torch_fidelity_with_same_inception_weights(tmp_path):
-    torch_fidelity = pytest.importorskip("torch_fidelity")
-    weights = random_inception_weights(tmp_path / "inception.pth")
-    a = _write_images(tmp_path / "a", 0, 16, 0)
-    b = _write_images(tmp_path / "b", 1, 16, 60)
-    net = build_extractor("inception_v3_tf", paths={"fid_inception": weights})
-    with torch.no_grad():
-        (fa, la), (fb, _) = net(a), net(b)
-    theirs = torch_fidelity.calculate_metrics(
-        input1=str(tmp_path / "a"),
-        input2=str(tmp_path / "b"),
-        fid=True,
-        kid=True,
-        isc=True,
-        kid_subset_size=10,
-        kid_subsets=5,
-        isc_splits=2,
-        feature_extractor_weights_path=str(weights),
-        cuda=False,
-        verbose=False,
-        cache=False,
-        save_cpu_ram=True,
-    )
+    pytest.importorskip("torch_fidelity")
+    fa, la, fb, theirs = inception_vs_torch_fidelity(tmp_path)
     fid = fid_from_features(fa, fb)
     kid = kid_from_features(fa, fb, subset_size=10, subsets=5)
     is_mean, is_std = inception_score_from_logits(la, splits=2)
