@@ -66,8 +66,19 @@ def _xy(p: Point) -> tuple[int, int]:
 
 
 def _line(canvas: np.ndarray, a: Point | None, b: Point | None, width: int) -> None:
-    if a is not None and b is not None:
-        cv2.line(canvas, _xy(a), _xy(b), 1, max(1, int(width)))
+    """A `width`-wide segment with flat ends, as PIL's `ImageDraw.line` draws it in the reference code.
+
+    (`cv2.line` rounds the ends, which would reach width/2 past each joint: past the wrist, that masks
+    the hand the reference gives back.)"""
+    if a is None or b is None:
+        return
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    length = float(np.hypot(*(b - a)))
+    if length < 1e-6:
+        return
+    half = max(1, int(width)) / 2 * np.array([-(b - a)[1], (b - a)[0]]) / length
+    corners = np.array([a + half, b + half, b - half, a - half])
+    cv2.fillPoly(canvas, [np.round(corners).astype(np.int32)], 1)
 
 
 def _ellipse(canvas: np.ndarray, c: Point | None, ax: int, ay: int) -> None:

@@ -17,7 +17,7 @@ from preprocess.annotators.agnostic_hrviton import hrviton_mask
 from preprocess.annotators.base import AnnotationError, AnnotationInput, Pose
 
 STRATEGIES = ("catvton", "hrviton")
-VERSIONS = {"catvton": "catvton-1", "hrviton": "hrviton-1"}
+VERSIONS = {"catvton": "catvton-1", "hrviton": "hrviton-2"}  # 2: flat-ended lines as the reference draws them
 CATEGORIES = ("upper", "lower", "dresses")
 
 
