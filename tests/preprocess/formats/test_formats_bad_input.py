@@ -28,18 +28,27 @@ def _only_row(result):
 
 
 @pytest.mark.parametrize(
-    ("line", "expected"),
+    ("line", "expected", "samples"),
     [
-        ("00006_00.jpg 09999_00.jpg", "cloth file test/cloth/09999_00.jpg does not exist; restore the file"),
-        ("09999_00.jpg 00006_00.jpg", "person file test/image/09999_00.jpg does not exist; restore the file"),
+        # the line is quarantined, but its person still gets the paired row with the same-name cloth
+        (
+            "00006_00.jpg 09999_00.jpg",
+            "cloth file test/cloth/09999_00.jpg does not exist; restore the file",
+            ["test__00008_00", "test__00006_00"],
+        ),
+        (
+            "09999_00.jpg 00006_00.jpg",
+            "person file test/image/09999_00.jpg does not exist; restore the file",
+            ["test__00008_00"],
+        ),
     ],
 )
-def test_pair_line_naming_a_missing_file(tmp_path, line, expected):
+def test_pair_line_naming_a_missing_file(tmp_path, line, expected, samples):
     result = _vitonhd(tmp_path, ["00008_00.jpg 00008_00.jpg", line])
     row = _only_row(result)
     assert row.path == "test_pairs.txt:2" and expected in row.reason
     assert row.reason.startswith("test_pairs.txt:2: ")
-    assert [s.sample_id for s in result.samples] == ["test__00008_00"]
+    assert [s.sample_id for s in result.samples] == samples
 
 
 def test_duplicate_id_quarantines_the_second_occurrence_naming_the_first(tmp_path):

@@ -27,7 +27,8 @@ def generate_dataset():
 @pytest.mark.parametrize("layout", ["vitonhd", "dresscode", "vvt"])
 def test_generated_dataset_reads_back_with_full_accounting(tmp_path, generate_dataset, layout):
     root = tmp_path / layout
-    generate_dataset(layout, 4, root, seed=3, size=(64, 48))
+    samples = 10 if layout == "vitonhd" else 4  # VITON-HD: 10 gives two test persons, so unpaired test lines
+    generate_dataset(layout, samples, root, seed=3, size=(64, 48))
     assert detect_layout(root) == layout
     result = read_dataset(root, "synth")
     result.check_accounting()
@@ -43,3 +44,17 @@ def test_generated_dataset_reads_back_with_full_accounting(tmp_path, generate_da
             assert all(len(paths) == len(sample.frame_paths) for paths in sample.annotation_frames.values())
         else:
             assert EXPECTED_ANNOTATIONS[layout] <= set(sample.annotations), sample.sample_id
+    if layout == "vitonhd":
+        # test_pairs.txt is unpaired; every listed test person also gets its paired row (same-name cloth)
+        listed = [line.split() for line in (root / "test_pairs.txt").read_text().splitlines()]
+        test_rows = {s.sample_id: s for s in result.samples if s.split == "test"}
+        persons = {person.removesuffix(".jpg") for person, _ in listed}
+        assert any(person != cloth for person, cloth in listed), "the generator lists unpaired test lines"
+        assert {i for i, s in test_rows.items() if s.pair_mode == "paired"} == {f"test__{p}" for p in persons}
+        assert sum(s.pair_mode == "unpaired" for s in test_rows.values()) == sum(p != c for p, c in listed)
+        assert all(
+            (s.person_path, s.garment_path)
+            == (f"test/image/{s.garment_id}.jpg", f"test/cloth/{s.garment_id}.jpg")
+            for s in test_rows.values()
+            if s.pair_mode == "paired"
+        )
