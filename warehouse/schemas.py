@@ -135,6 +135,7 @@ MODEL_REGISTRY = pa.schema(
         pa.field("config_hash", pa.string()),
         pa.field("code_version", pa.string()),
         pa.field("parent_version", pa.string()),
+        pa.field("metrics", pa.string()),  # JSON of the checkpoint's metrics ({"val_loss": ..., ...})
         pa.field("created_at", TS),
     ]
 )
