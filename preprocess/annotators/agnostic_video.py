@@ -9,6 +9,11 @@ and IUV DensePose per frame; see `preprocess.formats.vvt`). Masks are stored per
 All or nothing: a clip whose every frame gets a mask carries them; otherwise no frame carries one and the
 clip's `missing` names the first frame that failed and why (a loader never sees a clip with gaps, and a
 mask is never copied from a neighbouring frame).
+
+A clip's `agnostic_mask` version is the image annotator's plus `CLIP_MASKS_TAG` (`clip_field_versions`,
+applied to every manifest row by `preprocess.shards.index.row_versions`): clips sharded before per-frame
+masks existed carry the bare version, so an incremental build re-annotates exactly those clips and leaves
+image samples alone. Change the tag when the per-frame rules change.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any
 from preprocess.annotators.agnostic_mask import AgnosticMaskAnnotator, agnostic_mask
 from preprocess.annotators.base import Annotator
 
+CLIP_MASKS_TAG = "+clip"
+
 
 def configured_strategy(annotators: Iterable[Annotator]) -> str | None:
     """The strategy of the chain's agnostic-mask annotator, or None when the chain has none."""
@@ -26,6 +33,19 @@ def configured_strategy(annotators: Iterable[Annotator]) -> str | None:
         if isinstance(annotator, AgnosticMaskAnnotator):
             return annotator.strategy
     return None
+
+
+def clip_field_versions(
+    versions: Mapping[str, tuple[str, str]], row: Mapping[str, Any]
+) -> dict[str, tuple[str, str]]:
+    """The field -> (annotator, version) map of one manifest row with, for a video clip, `CLIP_MASKS_TAG`
+    appended to the `agnostic_mask` version (once: applying this twice changes nothing)."""
+    out = {field: (str(name), str(version)) for field, (name, version) in versions.items()}
+    if row.get("kind") == "video" and "agnostic_mask" in out:
+        name, version = out["agnostic_mask"]
+        if not version.endswith(CLIP_MASKS_TAG):
+            out["agnostic_mask"] = (name, version + CLIP_MASKS_TAG)
+    return out
 
 
 def add_clip_agnostic_masks(

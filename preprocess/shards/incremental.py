@@ -3,10 +3,12 @@
 A sample is (re-)annotated when it is new, or when its `content_hash` or the (name, version) of an annotator
 that feeds it changed (its `fields_hash`); an unchanged sample that annotation rejected before stays in
 quarantine without being annotated again. Shard assignment is stable: a sample keeps its shard; a shard
-with changed or removed samples is rewritten from its old tar's unchanged members plus the newly encoded
-ones; a shard with no change is not touched. New samples (sorted by id) first fill the last shard when it
-is partial, then new shards. Shards are written in that order, so a build killed mid-way and re-run gives
-the same shards as an uninterrupted one (the re-run re-indexes finished shards from their own `meta.json`).
+with changed or removed samples is rewritten from the newly encoded samples plus its unchanged ones, whose
+tar blocks are copied byte for byte from the old file (nothing decoded or re-encoded, so the shard equals
+a from-scratch build's), `REWRITE_THREADS` shards at a time; a shard with no change is not touched. New
+samples (sorted by id) first fill the last shard when it is partial, then new shards. Every shard is
+written under a temp name and renamed, so a build killed mid-way and re-run gives the same shards as an
+uninterrupted one (the re-run re-indexes finished shards from their own `meta.json`).
 Accounting: shard samples + build quarantine == manifest rows given to `build_shards`.
 """
 
@@ -15,12 +17,16 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import mmap
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
@@ -29,18 +35,21 @@ from preprocess.shards.codec import META_MEMBER, encode_json, sample_meta
 from preprocess.shards.index import AnnotatorVersions, fields_hash, load_state, row_versions, write_state
 from preprocess.shards.reader import iter_tar
 from preprocess.shards.writer import (
+    SampleBlocks,
     ShardInfo,
     ShardWriter,
     clean_temp_files,
     list_shard_files,
+    sample_blocks,
     shard_name,
     shard_number,
-    write_shard,
 )
 
 Members = dict[str, bytes]
 AnnotateFn = Callable[[list[dict[str, Any]]], list[Members | QuarantineRow]]
 LOCK_FILE = ".build.lock"
+# Shards with changed samples written at once, in threads: copying, hashing and fsync release the GIL.
+REWRITE_THREADS = 2
 
 
 @dataclass
@@ -261,44 +270,52 @@ class _Build:
         dirty = plan.dirty_shards()
         last = max(self.records, key=shard_number, default=None)
         fill_last = last is not None and bool(pending) and len(in_shard.get(last, [])) < self.per_shard
-        for name in sorted(self.records, key=shard_number):
-            members = in_shard.get(name, [])
-            if name == last and fill_last:
-                continue
-            if name not in dirty:
-                self.entries.extend(_entry(p, p.previous) for p in members)
-                continue
-            contents = self._shard_contents(name, members)
-            if contents:
-                self._write(name, contents, members)
-            else:
-                del self.records[name]
-        self._fill(
-            pending, last if fill_last else None, in_shard.get(last, []) if last else [], last in dirty
-        )
-
-    def _shard_contents(self, name: str, members: list[PlannedSample]) -> dict[str, Members]:
-        """Members of the rewritten shard: unchanged samples copied from the old tar, changed ones annotated."""
-        keep = {p.sample_id for p in members if p.sample_id in self.unchanged_ids}
-        contents = {key: m for key, m in iter_tar(self.folder / name) if key in keep}
-        missing = keep - set(contents)
-        if missing:
-            raise RuntimeError(
-                f"{self.folder / name} lacks {sorted(missing)[:3]} that its index lists: delete "
-                f"{self.folder / 'shards.json'} so the next build re-indexes the shards from their files"
+        writing: deque[tuple[Future[tuple[ShardInfo, dict[str, int]]], list[PlannedSample]]] = deque()
+        with ThreadPoolExecutor(REWRITE_THREADS, thread_name_prefix="shard-rewrite") as pool:
+            for name in sorted(self.records, key=shard_number):
+                members = in_shard.get(name, [])
+                if name == last and fill_last:
+                    continue
+                if name not in dirty:
+                    self.entries.extend(_entry(p, p.previous) for p in members)
+                    continue
+                contents = self._shard_contents(name, members)
+                if not contents.samples:
+                    contents.close()
+                    del self.records[name]
+                    continue
+                writing.append((pool.submit(contents.write, self.folder, name), members))
+                while len(writing) > 2 * REWRITE_THREADS:  # bound the old shards held open
+                    done, planned = writing.popleft()
+                    self._written(done.result(), planned)
+            self._fill(
+                pending, last if fill_last else None, in_shard.get(last, []) if last else [], last in dirty
             )
-        changed = [p for p in members if p.sample_id not in self.unchanged_ids]
-        for planned, members_out in self._annotated(changed):
-            if members_out is not None:
-                contents[planned.sample_id] = members_out
+            while writing:
+                done, planned = writing.popleft()
+                self._written(done.result(), planned)
+
+    def _shard_contents(self, name: str, members: list[PlannedSample]) -> _ShardContents:
+        """The rewritten shard: unchanged samples copied from the old tar, changed ones annotated."""
+        keep = {p.sample_id for p in members if p.sample_id in self.unchanged_ids}
+        contents = _ShardContents(self.folder / name, keep)
+        try:
+            changed = [p for p in members if p.sample_id not in self.unchanged_ids]
+            for planned, members_out in self._annotated(changed):
+                if members_out is not None:
+                    contents.samples[planned.sample_id] = members_out
+        except BaseException:
+            contents.close()
+            raise
         return contents
 
-    def _write(self, name: str, contents: dict[str, Members], planned: Iterable[PlannedSample]) -> None:
-        info = write_shard(self.folder, name, contents)
+    def _written(self, written: tuple[ShardInfo, dict[str, int]], planned: Iterable[PlannedSample]) -> None:
+        """Record a rewritten shard (`_ShardContents.write`'s result) and index its samples."""
+        info, payloads = written
         self._record(info)
         by_id = {p.sample_id: p for p in planned}
-        for key, members in contents.items():
-            self.entries.append(_entry(by_id[key], None, name, sum(len(v) for v in members.values())))
+        for key, size in payloads.items():
+            self.entries.append(_entry(by_id[key], None, info.name, size))
 
     def _record(self, info: ShardInfo) -> None:
         stat = (self.folder / info.name).stat()
@@ -322,7 +339,7 @@ class _Build:
         """Put new samples, in id order, into the partial last shard and then into new shards."""
         numbers = [shard_number(n) for n in self.records]
         next_number = max(numbers, default=-1) + 1
-        buffered: dict[str, Members] | None = None
+        buffered: _ShardContents | None = None
         planned_of: dict[str, PlannedSample] = {}
         writer: ShardWriter | None = None
         count = size = 0
@@ -331,18 +348,20 @@ class _Build:
         if last is not None:
             buffered = self._shard_contents(last, last_members)
             planned_of = {p.sample_id: p for p in last_members}
-            name, count, dirty = last, len(buffered), last_dirty
-            size = sum(len(v) for m in buffered.values() for v in m.values())
+            name, count, dirty = last, len(buffered.samples), last_dirty
+            size = sum(buffered.payload(key) for key in buffered.samples)
 
         def close() -> None:
             nonlocal writer, buffered
             if buffered is not None:
                 assert name is not None
-                if not buffered:
+                if not buffered.samples:
+                    buffered.close()
                     self.records.pop(name, None)
                 elif dirty:
-                    self._write(name, buffered, planned_of.values())
+                    self._written(buffered.write(self.folder, name), planned_of.values())
                 else:
+                    buffered.close()
                     self.entries.extend(_entry(p, p.previous) for p in planned_of.values())
                 buffered = None
             elif writer is not None:
@@ -361,7 +380,7 @@ class _Build:
                     next_number += 1
                     writer = ShardWriter(self.folder, name)
                 if buffered is not None:
-                    buffered[planned.sample_id] = members
+                    buffered.samples[planned.sample_id] = members
                     planned_of[planned.sample_id] = planned
                     dirty = True
                 else:
@@ -374,6 +393,8 @@ class _Build:
         except BaseException:
             if writer is not None:
                 writer.discard()
+            if buffered is not None:
+                buffered.close()
             raise
 
     def _annotated(self, todo: list[PlannedSample]) -> Iterator[tuple[PlannedSample, Members | None]]:
@@ -417,6 +438,71 @@ class _Build:
         meta = extra | sample_meta(row, planned.versions, planned.fields_hash)
         members[META_MEMBER] = encode_json(meta)
         return members
+
+
+class _ShardContents:
+    """The samples of a shard being rewritten: `samples` maps each key to the newly encoded members, or, for
+    an unchanged sample, to where its tar blocks lie in the old file, which stays open (memory-mapped) until
+    `write` copies them byte for byte. An old shard whose headers are not the writer's own (`sample_blocks`
+    gives None) has its unchanged samples decoded and re-added instead."""
+
+    def __init__(self, path: Path, keep: set[str]) -> None:
+        self.samples: dict[str, Members | SampleBlocks] = {}
+        self._file: BinaryIO | None = None
+        self._map: mmap.mmap | None = None
+        if not keep:
+            return
+        self._file = open(path, "rb")  # closed in close(), after write() or on failure
+        try:
+            if os.fstat(self._file.fileno()).st_size:
+                self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+            blocks = sample_blocks(self._map) if self._map is not None else None
+            if blocks is not None:
+                self.samples = {key: blocks[key] for key in sorted(keep) if key in blocks}
+            else:
+                self.samples = {key: members for key, members in iter_tar(path) if key in keep}
+        except BaseException:
+            self.close()
+            raise
+        missing = keep - set(self.samples)
+        if missing:
+            self.close()
+            raise RuntimeError(
+                f"{path} lacks {sorted(missing)[:3]} that its index lists: delete "
+                f"{path.parent / 'shards.json'} so the next build re-indexes the shards from their files"
+            )
+
+    def payload(self, key: str) -> int:
+        """Member data bytes of one sample."""
+        item = self.samples[key]
+        return item.payload if isinstance(item, SampleBlocks) else sum(len(v) for v in item.values())
+
+    def write(self, folder: Path, name: str) -> tuple[ShardInfo, dict[str, int]]:
+        """Write the shard (temp file, then rename), close the old file; returns the shard's info and each
+        sample's payload bytes. Meant for a worker thread: hashing, writing and fsync release the GIL."""
+        payloads: dict[str, int] = {}
+        try:
+            with ShardWriter(folder, name) as writer:
+                for key in sorted(self.samples):
+                    item = self.samples[key]
+                    if isinstance(item, SampleBlocks):
+                        assert self._map is not None
+                        payloads[key] = writer.add_blocks(key, self._map[item.start : item.end], item.payload)
+                    else:
+                        payloads[key] = writer.add(key, item)
+                info = writer.close()
+        finally:
+            self.close()
+        return info, payloads
+
+    def close(self) -> None:
+        """Release the old shard file (the new one may already have replaced its name)."""
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _entry(

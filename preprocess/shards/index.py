@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from preprocess.annotators.agnostic_video import clip_field_versions
 from preprocess.annotators.base import Annotator
 from preprocess.samples import QUARANTINE_SCHEMA
 from preprocess.shards.codec import META_MEMBER
@@ -63,9 +64,9 @@ def versions_of(annotators: Iterable[Annotator]) -> dict[str, tuple[str, str]]:
 
 
 def row_versions(versions: AnnotatorVersions, row: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """The annotators that feed one manifest row."""
-    chosen = versions(row) if callable(versions) else versions
-    return {field: (str(name), str(version)) for field, (name, version) in chosen.items()}
+    """The annotators that feed one manifest row; a video clip's agnostic masks, made per frame, carry their
+    own version (`agnostic_video.clip_field_versions`)."""
+    return clip_field_versions(versions(row) if callable(versions) else versions, row)
 
 
 def fields_hash(content_hash: str, versions: FieldVersions) -> str:

@@ -4,12 +4,15 @@ A shard is written under a temporary name starting with "." in its final folder 
 `shard-NNNNNN.tar` only when complete and fsynced, so a killed build never leaves a partial shard under a
 final name; `clean_temp_files` removes such leftovers on the next run. Tar headers carry no time, owner or
 host data (mtime 0, uid/gid 0, empty user/group names, mode 0644) and samples are added in ascending key
-order with their members sorted, so the same samples always give the same bytes.
+order with their members sorted, so the same samples always give the same bytes. Because of that, a sample
+of an older shard whose headers are exactly these (`sample_blocks` finds them) can be copied into a new
+shard as its raw tar blocks (`ShardWriter.add_blocks`) and give the bytes `add` would give.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import re
 import tarfile
@@ -56,6 +59,16 @@ def clean_temp_files(folder: Path) -> list[str]:
                 path.unlink()
                 removed.append(path.name)
     return removed
+
+
+@dataclass(frozen=True)
+class SampleBlocks:
+    """Where one sample lies in a shard file: bytes [start, end) hold the header, data and padding of each of
+    its members; `payload` is their data bytes."""
+
+    start: int
+    end: int
+    payload: int
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,26 @@ class ShardWriter:
         self.bytes += size
         return size
 
+    def add_blocks(self, key: str, blocks: bytes, payload: int) -> int:
+        """Append one sample as the tar blocks `add` wrote for it into another shard (`sample_blocks` says
+        where they lie; their headers were checked there); `payload` is its member data bytes, returned."""
+        if not is_valid_sample_id(key):
+            raise ValueError(f"sample key {key!r} must match [A-Za-z0-9_-]+ (no dots): fix the sample_id")
+        if self._last_key is not None and key <= self._last_key:
+            raise ValueError(
+                f"shard {self.name}: key {key!r} added after {self._last_key!r}; add keys in order"
+            )
+        if not blocks or len(blocks) % tarfile.BLOCKSIZE:
+            raise ValueError(
+                f"sample {key!r}: {len(blocks)} bytes are not whole tar blocks; pass a range from sample_blocks"
+            )
+        self._hashing.write(blocks)
+        self._tar.offset += len(blocks)
+        self._last_key = key
+        self.samples += 1
+        self.bytes += payload
+        return payload
+
     def close(self) -> ShardInfo:
         """Finish the tar, fsync it and rename it to its final name."""
         self._tar.close()
@@ -183,6 +216,75 @@ def _ustar_header(name: str, size: int) -> bytes | None:
     header[257:265] = tarfile.POSIX_MAGIC
     header[148:155] = b"%06o\x00" % sum(header)  # checksum: byte sum with the field as 8 spaces
     return bytes(header)
+
+
+def sample_blocks(data: bytes | mmap.mmap) -> dict[str, SampleBlocks] | None:
+    """Where each sample of a shard's bytes lies, from one pass over its headers, when the whole tar is what
+    `ShardWriter` writes: every header exactly `add`'s own for its name and size, valid key and member names,
+    keys ascending with their members contiguous and sorted, then only zero blocks. Otherwise None (pax
+    records, headers written by another tool, a cut or damaged file): decode and re-add those samples."""
+    size = len(data)
+    found: dict[str, SampleBlocks] = {}
+    key = b""
+    member = b""
+    start = payload = pos = 0
+    while pos + tarfile.BLOCKSIZE <= size:
+        header = data[pos : pos + tarfile.BLOCKSIZE]
+        if header == _ZERO_BLOCK:
+            break
+        parsed = _canonical_header(header)
+        if parsed is None:
+            return None
+        this_key, this_member, length = parsed
+        end = pos + tarfile.BLOCKSIZE + length + (-length % tarfile.BLOCKSIZE)
+        if end > size:
+            return None
+        if this_key != key:
+            if key:
+                if this_key <= key:
+                    return None
+                found[key.decode()] = SampleBlocks(start, pos, payload)
+            key, start, payload = this_key, pos, 0
+        elif this_member <= member:
+            return None
+        member = this_member
+        payload += length
+        pos = end
+    if pos == size or data[pos:size].count(0) != size - pos:
+        return None  # no end-of-archive block, or something after it
+    if key:
+        found[key.decode()] = SampleBlocks(start, pos, payload)
+    return found
+
+
+_ZERO_BLOCK = bytes(tarfile.BLOCKSIZE)
+# The parts of `_ustar_header` that do not depend on the name and size, and their share of the checksum.
+_TEMPLATE = _ustar_header("a", 0)
+assert _TEMPLATE is not None
+_MODE_IDS, _MTIME, _TAIL = _TEMPLATE[100:124], _TEMPLATE[136:148], _TEMPLATE[156:]
+_CHECKSUM_BASE = sum(_MODE_IDS) + sum(_MTIME) + sum(_TAIL) + 8 * 32
+_TAR_NAME_RE = re.compile(rb"([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)+)")
+_SIZE_RE = re.compile(rb"[0-7]{11}\0")
+
+
+def _canonical_header(header: bytes) -> tuple[bytes, bytes, int] | None:
+    """(key, member, size) when `header` is exactly what `_ustar_header` makes for a valid `key.member`
+    name; else None. Checked field by field (a few slice compares), as a scan meets thousands of them."""
+    name_end = header.find(0, 0, 100)
+    name_end = 100 if name_end < 0 else name_end
+    name = _TAR_NAME_RE.fullmatch(header, 0, name_end)
+    size_field = header[124:136]
+    if (
+        name is None
+        or header[100:124] != _MODE_IDS
+        or header[136:148] != _MTIME
+        or header[156:] != _TAIL
+        or header.count(0, name_end, 100) != 100 - name_end
+        or not _SIZE_RE.fullmatch(size_field)
+        or header[148:156] != b"%06o\x00 " % (sum(header[:name_end]) + sum(size_field) + _CHECKSUM_BASE)
+    ):
+        return None
+    return name.group(1), name.group(2), int(size_field[:11], 8)
 
 
 def write_shard(folder: Path, name: str, samples: Mapping[str, Mapping[str, bytes]]) -> ShardInfo:

@@ -25,7 +25,7 @@ def test_no_change_rerun_annotates_nothing_and_writes_nothing(synth_rows, tmp_pa
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*.tar")}
     again = FakeAnnotate(synth_rows.root)
     result = build_shards(out, synth_rows.rows, again, VERSIONS, samples_per_shard=4)
-    assert again.calls == [] and result.shards_written == [] and result.unchanged == 10
+    assert again.calls == [] and result.shards_written == [] and result.unchanged == len(synth_rows.rows)
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*.tar")} == before
 
 
@@ -61,25 +61,25 @@ def test_version_bump_reannotates_every_sample_it_feeds(synth_rows, tmp_path):
     annotate = FakeAnnotate(synth_rows.root)
     result = build_shards(out, synth_rows.rows, annotate, versions("2"), samples_per_shard=4)
     test_ids = sorted(r["sample_id"] for r in synth_rows.rows if r["split"] == "test")
-    assert 0 < len(test_ids) < 10 and sorted(annotate.calls) == test_ids
+    assert 0 < len(test_ids) < len(synth_rows.rows) and sorted(annotate.calls) == test_ids
     metas = {s["__key__"]: s["meta"] for s in iter_samples(out, decode=True)}
     assert {metas[sid]["annotators"]["parse"]["version"] for sid in test_ids} == {"2"}
-    assert result.changed == len(test_ids) and result.unchanged == 10 - len(test_ids)
+    assert result.changed == len(test_ids) and result.unchanged == len(synth_rows.rows) - len(test_ids)
 
 
 def test_removed_samples_leave_and_new_ones_fill_the_last_shard(synth_rows, tmp_path):
     out = tmp_path / "s"
     rows = synth_rows.rows
-    build_shards(out, rows[:9], FakeAnnotate(synth_rows.root), VERSIONS, samples_per_shard=4)
+    build_shards(out, rows[:-1], FakeAnnotate(synth_rows.root), VERSIONS, samples_per_shard=4)
     assert _digests(out).keys() == {"shard-000000.tar", "shard-000001.tar", "shard-000002.tar"}
     gone = rows[0]["sample_id"]
     annotate = FakeAnnotate(synth_rows.root)
     result = build_shards(out, rows[1:], annotate, VERSIONS, samples_per_shard=4)
-    assert annotate.calls == [rows[9]["sample_id"]]
+    assert annotate.calls == [rows[-1]["sample_id"]]
     assert result.removed == 1 and result.shards_written == ["shard-000000.tar", "shard-000002.tar"]
     keys = [s["__key__"] for s in iter_samples(out)]
     assert gone not in keys and sorted(keys) == sorted(r["sample_id"] for r in rows[1:])
-    assert _shard_of(out)[rows[9]["sample_id"]] == "shard-000002.tar"
+    assert _shard_of(out)[rows[-1]["sample_id"]] == "shard-000002.tar"
 
 
 def test_quarantine_accounting_and_rejects_are_not_annotated_again(synth_rows, tmp_path):
@@ -88,7 +88,7 @@ def test_quarantine_accounting_and_rejects_are_not_annotated_again(synth_rows, t
     result = build_shards(
         out, synth_rows.rows, FakeAnnotate(synth_rows.root, reject=(bad,)), VERSIONS, samples_per_shard=4
     )
-    assert result.samples == 9 and result.quarantined == 1
+    assert result.samples == len(synth_rows.rows) - 1 and result.quarantined == 1
     assert result.quarantine[0].stage == "annotate" and result.quarantine[0].sample_id == bad
     table = pq.read_table(out / "quarantine.parquet").to_pylist()
     assert [(q["sample_id"], q["reason"]) for q in table] == [(bad, "fake: no person")]
