@@ -1,4 +1,5 @@
-# Two commands for a fresh machine: `make demo` (the main job) and `make test` (the whole suite).
+# Two commands for a fresh machine: `make demo` (the main job: build the demo datasets, evaluate the baselines,
+# train, predict and evaluate Auto-ARM) and `make test` (the whole suite).
 # Both create .venv and install on first use; later calls reuse it (re-installing only when
 # pyproject.toml changes). torch and torchvision are installed first, from their exact pins.
 
@@ -7,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test ui lint bench-ingest clean-home
+.PHONY: demo test ui lint bench-ingest bench-autoarm-gpu clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ lint: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest.run
+
+# Auto-ARM paper preset on CUDA (images/s, peak memory, 1 vs 2 workers); exits 2 without CUDA.
+bench-autoarm-gpu: $(STAMP)
+	$(BIN)/python -m benchmarks.autoarm_gpu.run
 
 clean-home:
 	rm -rf .vton

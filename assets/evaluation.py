@@ -10,6 +10,14 @@ the metric suite per setting and category and writes `eval_runs`, `eval_metrics`
 - `eval_agnostic_mask`: the shards' rough try-on masks scored as masks against the synthetic generator's
   garment regions (skipped, with the reason, for datasets that ship no such truth).
 
+Trained families follow their predictions asset (eager automation: evaluation after every new checkpoint):
+
+- `eval_autoarm`: Auto-ARM's refined masks M_f (model `autoarm`, setting `mask`, metric `mask_iou`) and
+- `eval_rough_mask`: the rough masks M_r it refines (model `rough_mask`), both against the garment region of
+  the person's parsing for the sample's category, on the paired samples of the test split; the warehouse's
+  vs_paper view sets `autoarm` beside the paper's Auto-ARM (0.8242 VITON-HD, 0.8498 DressCode) for datasets
+  in a benchmark's layout that are not synthetic.
+
 Each run shows its metric table and a bar chart (PNG under VTON_HOME/evaluations/<dataset>/<run_id>/) in the
 Dagster UI. The default suites need no weights; name others (lpips, fid, ...) in the asset's config, and a
 missing weights file fails the run with the `vton weights import` command.
@@ -28,6 +36,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from assets.predictions import StoredPredictions, autoarm_predictions, read_predictions
 from assets.reporting import markdown_table
 from assets.shards import dataset_shards, shard_dir
 from metrics.evaluation import (
@@ -51,6 +60,7 @@ from vton import atomic_files
 from vton.home import VtonHome
 from vton.weights.errors import WeightsError
 from warehouse.paper_results import PACKAGED_CSV, load_paper_results, read_csv_text
+from warehouse.report import mask_grid_path
 from warehouse.views import connect
 from warehouse.vocabulary import DATASETS
 from warehouse.writer import warehouse_root
@@ -70,7 +80,7 @@ class EvaluationConfig(dg.Config):
     metrics: list[str] | None = Field(
         default=None,
         description="Metric suite, e.g. ['ssim', 'lpips', 'fid']. Unset: the setting's weight-free default "
-        "(paired/video: ssim, psnr, mse; mask: iou, cpa; unpaired: fid, kid).",
+        "(paired/video: ssim, psnr, mse; mask: mask_iou, cpa; unpaired: fid, kid).",
     )
     protocol: str = Field(
         default="torch_fidelity", description=f"Metric protocol: one of {', '.join(PROTOCOLS)}."
@@ -318,6 +328,90 @@ eval_agnostic_mask = evaluation_asset(
 EVALUATION_ASSETS = (eval_identity_tryon, eval_paste_garment, eval_agnostic_mask)
 
 
+def _stored_predictions(ctx: EvaluationContext, family: str) -> StoredPredictions:
+    """The family's latest predictions on this dataset, checked against the shards being evaluated."""
+    stored = read_predictions(ctx.home, family, ctx.dataset)
+    if (
+        stored.dataset_version
+        and ctx.truth.dataset_version
+        and stored.dataset_version != ctx.truth.dataset_version
+    ):
+        raise EvaluationError(
+            f"the {family} predictions in {stored.folder} were made on version {stored.dataset_version} of "
+            f"dataset {ctx.dataset!r}, but its shards are now version {ctx.truth.dataset_version}; predict "
+            f"again (vton predict {family} --dataset {ctx.dataset})"
+        )
+    return stored
+
+
+def _paired_truth(ctx: EvaluationContext, stored: StoredPredictions) -> dict[str, Path]:
+    """The truth masks (garment region of the parsing) of the evaluated split's samples: the paired ones."""
+    return {k: p for k, p in stored.truth.items() if k in ctx.truth.samples}
+
+
+def _grid_note(home: VtonHome, family: str, dataset: str) -> dict[str, Any]:
+    grid = mask_grid_path(home, family, dataset)
+    if not grid.is_file():
+        return {}
+    encoded = base64.b64encode(grid.read_bytes()).decode()
+    return {
+        "mask_grid": dg.MetadataValue.path(str(grid)),
+        "mask_grid_image": dg.MetadataValue.md(
+            f"rough | refined | truth\n\n![{family} masks](data:image/png;base64,{encoded})"
+        ),
+    }
+
+
+def refined_mask_predictions(family: str) -> Predict:
+    """A mask family's refined masks (its predictions asset's output) against the parse-derived truth."""
+
+    def predict(ctx: EvaluationContext) -> ModelPredictions:
+        stored = _stored_predictions(ctx, family)
+        files = {k: p for k, p in stored.files.items() if k in ctx.truth.samples}
+        notes = {"model_version": stored.model_version, **_grid_note(ctx.home, family, ctx.dataset)}
+        return ModelPredictions(
+            stored.model_version, files, str(stored.folder), targets=_paired_truth(ctx, stored), notes=notes
+        )
+
+    return predict
+
+
+def rough_mask_input_predictions(family: str) -> Predict:
+    """The rough masks a mask family started from, scored against the same truth as its refined masks."""
+
+    def predict(ctx: EvaluationContext) -> ModelPredictions:
+        stored = _stored_predictions(ctx, family)
+        versions = ctx.truth.annotators.get("agnostic_mask") or {}
+        checkpoint = "+".join(version for _, version in sorted(versions.items())) or None  # e.g. catvton-1
+        files = {k: p for k, p in stored.rough.items() if k in ctx.truth.samples}
+        folder = str(Path(next(iter(files.values()))).parent) if files else str(stored.folder)
+        notes = {"refined_by": stored.model_version}
+        return ModelPredictions(checkpoint, files, folder, targets=_paired_truth(ctx, stored), notes=notes)
+
+    return predict
+
+
+eval_autoarm = evaluation_asset(
+    "eval_autoarm",
+    "autoarm",
+    "mask",
+    refined_mask_predictions("autoarm"),
+    "Auto-ARM's refined masks M_f against the garment region of the person's parsing (mask_iou, cpa), paired "
+    "test samples; beside the paper's 0.8242 (VITON-HD) and 0.8498 (DressCode).",
+    deps=(autoarm_predictions,),
+)
+eval_rough_mask = evaluation_asset(
+    "eval_rough_mask",
+    "rough_mask",
+    "mask",
+    rough_mask_input_predictions("autoarm"),
+    "The rough masks M_r Auto-ARM refines, against the same parse-derived truth: the baseline Auto-ARM must beat.",
+    deps=(autoarm_predictions,),
+)
+# Evaluation assets per trained family: they follow the family's predictions, not the shards.
+FAMILY_EVALUATION_ASSETS = {"autoarm": (eval_autoarm, eval_rough_mask)}
+
+
 @dg.asset(group_name=EVALUATION_GROUP, kinds={"parquet", "duckdb"})
 def paper_results(paths: PathsResource) -> dg.MaterializeResult:
     """The seed papers' published numbers (the packaged CSV, in the platform's vocabulary) as Parquet in the
@@ -355,4 +449,10 @@ def paper_results(paths: PathsResource) -> dg.MaterializeResult:
     )
 
 
-defs = dg.Definitions(assets=[*EVALUATION_ASSETS, paper_results])
+defs = dg.Definitions(
+    assets=[
+        *EVALUATION_ASSETS,
+        *(a for group in FAMILY_EVALUATION_ASSETS.values() for a in group),
+        paper_results,
+    ]
+)

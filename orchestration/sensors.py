@@ -1,10 +1,15 @@
-"""Sensors: `dataset_files_sensor` turns registered datasets into partitions and file changes into refreshes.
+"""Sensors: `dataset_files_sensor` turns registered datasets into partitions and file changes into refreshes;
+`<family>_new_data_sensor` retrains a model family when a dataset it was trained on lands in a new version.
 
 Every 30 s it fingerprints each registered dataset (names, sizes and mtimes only; see
 preprocess/dataset_fingerprint.py) and compares with its cursor, a JSON object {dataset: fingerprint}.
 A newly registered dataset gets a dynamic partition; a new or changed dataset gets one ingest run for its
 partition only. A dataset the cursor has not seen yet (first tick, reset cursor) is compared with the
 fingerprint its latest materialization recorded, so manifests built by `vton data ingest` are not rebuilt.
+
+The new-data sensors compare the dataset version of each dataset's latest `dataset_shards` materialization
+with the one the family's latest checkpoint was trained on, and request one training run per new version
+(run key family:dataset:version), unless that family is already training on that dataset.
 """
 
 import json
@@ -12,10 +17,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.shards import dataset_shards
 from assets.sources import raw_manifest
-from orchestration.jobs import ingest_job
+from assets.training import CHECKPOINT_ASSETS
+from orchestration.jobs import FAMILY_JOBS, ingest_job
 from orchestration.partitions import datasets_partitions
 from orchestration.resources import PathsResource
+from orchestration.schedules import retrain_requests, trained_datasets
 from preprocess.dataset_fingerprint import FingerprintError, fingerprint_dataset
 from preprocess.dataset_registry import DatasetRegistry
 
@@ -87,3 +95,47 @@ def dataset_files_sensor(context: dg.SensorEvaluationContext, paths: PathsResour
         if new_partitions
         else [],
     )
+
+
+def _latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, dataset: str) -> dict[str, str] | None:
+    """The latest materialization's metadata of one partition (plain strings), None when never materialized."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[dataset]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    return {k: str(v.value) for k, v in records[0].asset_materialization.metadata.items()}
+
+
+def new_data_sensor(family: str) -> dg.SensorDefinition:
+    """Retrain `family` on a dataset when its shards land in a version the family's model was not trained on."""
+
+    @dg.sensor(
+        name=f"{family}_new_data_sensor",
+        job=FAMILY_JOBS[family].train,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Retrains {family} on a dataset whose shards changed version since its last training.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext, paths: PathsResource) -> dg.SensorResult:
+        trained = trained_datasets(paths.vton_home(), family)
+        stale: list[tuple[str, str, str | None]] = []
+        for dataset, preset in sorted(trained.items()):
+            shards = _latest_metadata(context.instance, dataset_shards.key, dataset)
+            checkpoint = _latest_metadata(context.instance, CHECKPOINT_ASSETS[family].key, dataset)
+            if shards is None or checkpoint is None:
+                continue
+            landed, used = shards.get("dataset_version", ""), checkpoint.get("dataset_version", "")
+            if landed and landed != used:
+                context.log.info(f"{dataset}: shards are version {landed}, {family} was trained on {used}")
+                # one run per dataset version, however many ticks see it
+                stale.append((dataset, preset, f"{family}:{dataset}:{landed}"))
+        requests = retrain_requests(
+            context.instance, family, stale, f"{family}_new_data_sensor", log=context.log
+        )
+        return dg.SensorResult(run_requests=requests)
+
+    return _sensor
+
+
+NEW_DATA_SENSORS = [new_data_sensor(family) for family in CHECKPOINT_ASSETS]

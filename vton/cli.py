@@ -214,36 +214,114 @@ def list_command() -> None:
 @click.option("--samples", type=click.IntRange(min=4), default=48, show_default=True)
 def demo_command(samples: int) -> None:
     """Generate the three demo datasets, build their shards through Dagster, evaluate the baselines on
-    demo_vitonhd and end with the leaderboard."""
-    from vton.demo import DEMO_EVALUATED, run_demo, run_demo_evaluation
+    demo_vitonhd, train, predict and evaluate Auto-ARM (tiny) on demo_vitonhd and demo_dresscode, and end
+    with the leaderboard."""
+    from vton.demo import run_demo, run_demo_evaluation, run_demo_training
     from warehouse.commands import leaderboard_command
 
     summaries = run_demo(samples=samples)
     _print_manifest_table(summaries)
     _print_evaluations(run_demo_evaluation())
+    for result in run_demo_training():
+        paper = (
+            f"; the paper's Auto-ARM on the real set: {result['paper_iou']:.4f}"
+            if result["paper_iou"]
+            else ""
+        )
+        click.echo(
+            f"{result['dataset']}: mask IoU rough {result['rough_iou']:.4f} -> Auto-ARM refined "
+            f"{result['refined_iou']:.4f} on {result['scored']} paired test samples{paper} "
+            f"(model {result['model_version']}: {result['epochs']} epochs, {result['steps']} steps, "
+            f"{float(result['train_seconds']):.0f}s)"
+        )
     home = VtonHome.from_env()
     click.echo(
         f"\nEverything is under {home.root}. To see the asset graph, the runs and the checks in the Dagster UI:\n"
         "  make ui        (then open http://127.0.0.1:3000)\n"
+        "The HTML report with the rough | refined | truth mask grids: vton report\n"
     )
-    click.get_current_context().invoke(leaderboard_command, dataset=DEMO_EVALUATED, setting=None, fmt="table")
+    click.get_current_context().invoke(leaderboard_command, dataset=None, setting=None, fmt="table")
+
+
+@main.command("train")
+@click.argument("family")
+@click.option("--dataset", required=True, help="A registered, built dataset (vton data build).")
+@click.option(
+    "--preset",
+    default="paper",
+    show_default=True,
+    help="The family's named settings: paper (the seed paper's, for GPUs) or tiny (CPU demo, tests).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Ray Train workers."
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override the preset's epochs.")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line: the training summary.")
+def train_command(
+    family: str, dataset: str, preset: str, workers: int, epochs: int | None, as_json: bool
+) -> None:
+    """Train model FAMILY (autoarm) on DATASET's shards through Dagster (Ray Train) and register the final
+    checkpoint; a finished run given more --epochs continues from its latest checkpoint."""
+    from orchestration.runs import ManifestRunError
+    from orchestration.training_runs import train_family
+
+    try:
+        summary = train_family(family, dataset, preset=preset, workers=workers, epochs=epochs)
+    except ManifestRunError as exc:
+        raise UserError(str(exc)) from None
+    finals = ", ".join(
+        f"{k.removeprefix('final_')} {v:.4g}" for k, v in sorted(summary.items()) if k.startswith("final_")
+    )
+    click.echo(
+        f"{family} on {dataset}: registered {summary['model_version']} after {summary['epochs']} epoch(s), "
+        f"{summary['steps']} steps ({finals}) in {float(summary['seconds']):.1f}s\n"
+        f"checkpoint {summary['checkpoint']}"
+    )
+    if as_json:
+        _echo_json_last(summary)
+
+
+@main.command("predict")
+@click.argument("family")
+@click.option("--dataset", required=True, help="A registered, built dataset with a trained model.")
+@click.option("--model-version", default=None, help="A registered version [default: the newest for DATASET].")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line: the prediction summary.")
+def predict_command(family: str, dataset: str, model_version: str | None, device: str, as_json: bool) -> None:
+    """Predict DATASET's test split (paired and unpaired) with model FAMILY through Dagster."""
+    from orchestration.runs import ManifestRunError
+    from orchestration.training_runs import predict_family
+
+    try:
+        summary = predict_family(family, dataset, model_version=model_version, device=device)
+    except ManifestRunError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"{family} on {dataset}: {summary['predicted']} predictions ({summary['paired']} paired, "
+        f"{summary['unpaired']} unpaired) with {summary['model_version']} in {summary['predictions']}"
+    )
+    if as_json:
+        _echo_json_last(summary)
 
 
 @main.command("evaluate")
+@click.argument("family", required=False)
 @click.option("--dataset", required=True, help="A registered, built dataset (vton data build).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line: each evaluation's summary.")
-def evaluate_command(dataset: str, as_json: bool) -> None:
-    """Run every evaluation asset (the baselines, the rough-mask scoring) on DATASET through Dagster, then
-    print its leaderboard."""
+def evaluate_command(family: str | None, dataset: str, as_json: bool) -> None:
+    """Evaluate on DATASET through Dagster, then print its leaderboard: without FAMILY every baseline (and the
+    rough-mask scoring); with FAMILY (autoarm) that family's latest predictions and the inputs it refines."""
     from orchestration.runs import ManifestRunError, evaluate_dataset
+    from orchestration.training_runs import evaluate_family
     from warehouse.commands import leaderboard_command
 
     try:
-        summaries = evaluate_dataset(dataset)
+        summaries = evaluate_family(family, dataset) if family else evaluate_dataset(dataset)
     except ManifestRunError as exc:
         raise UserError(str(exc)) from None
     _print_evaluations(summaries)
-    click.get_current_context().invoke(leaderboard_command, dataset=dataset, setting=None, fmt="table")
+    setting = "mask" if family else None
+    click.get_current_context().invoke(leaderboard_command, dataset=dataset, setting=setting, fmt="table")
     if as_json:
         click.echo(json.dumps(summaries, sort_keys=True, default=str))
 
@@ -272,12 +350,14 @@ def ui_command(port: int) -> None:
 
 
 from metrics.commands import metrics_group  # noqa: E402
+from models.commands import models_group  # noqa: E402
 
 main.add_command(weights_group)
 main.add_command(metrics_group)
 main.add_command(warehouse_group)
 main.add_command(leaderboard_command)
 main.add_command(report_command)
+main.add_command(models_group)
 
 if __name__ == "__main__":
     main()

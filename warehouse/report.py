@@ -1,4 +1,5 @@
-"""A self-contained HTML report of the warehouse: leaderboard, metric trends, ours-vs-paper bars, worst samples.
+"""A self-contained HTML report of the warehouse: leaderboard, metric trends, ours-vs-paper bars, worst samples,
+and the mask grids (rough | refined | truth) of the mask models' latest runs.
 
 Everything is inline (plots as base64 PNG from matplotlib, gallery thumbnails as base64 JPEG), so the file can be
 mailed or opened from anywhere. Image paths in `sample_metrics` are absolute or relative to VTON_HOME.
@@ -36,6 +37,8 @@ GALLERY_COLUMNS = (
     ("target_path", "ground truth"),
 )
 THUMB = (144, 192)
+MASK_GRID_FILE = "mask_grid.png"
+MASK_GRID_WIDTH = 720  # pixels the grid is shown at, at most
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#222}
@@ -223,6 +226,35 @@ def _gallery(con: duckdb.DuckDBPyConnection, home: VtonHome) -> str:
     return "".join(parts)
 
 
+def mask_grid_path(home: VtonHome, model: str, dataset: str) -> Path:
+    """Where a mask model's prediction step leaves its rough | refined | truth grid for `dataset`:
+    VTON_HOME/predictions/<model>/<dataset>/mask_grid.png (the report shows it beside the model's mask run)."""
+    return home.root / "predictions" / model / dataset / MASK_GRID_FILE
+
+
+def _mask_grids(con: duckdb.DuckDBPyConnection, home: VtonHome) -> str:
+    runs = (
+        con.sql(
+            "SELECT model, dataset, run_id FROM latest_runs WHERE setting = 'mask' ORDER BY model, dataset"
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    parts = []
+    for run in runs:
+        grid = mask_grid_path(home, run["model"], run["dataset"])
+        if not grid.is_file():
+            continue
+        encoded = base64.b64encode(grid.read_bytes()).decode()
+        title = f"{run['model']} · {run['dataset']}"
+        parts.append(
+            f"<h3>{html.escape(title)} <span class='muted'>(run {html.escape(run['run_id'])}): rough | refined | "
+            f"truth</span></h3><img class='plot' style='max-width:{MASK_GRID_WIDTH}px' "
+            f"src='data:image/png;base64,{encoded}' alt='{html.escape(title)} mask grid'>"
+        )
+    return "".join(parts) or '<p class="muted">no mask model has predictions with a grid yet</p>'
+
+
 def build_report(home: VtonHome | None = None) -> str:
     """The report's HTML text for the warehouse of `home` (default: VTON_HOME)."""
     home = home or VtonHome.from_env()
@@ -263,6 +295,8 @@ def build_report(home: VtonHome | None = None) -> str:
         _html_table(vs_table),
         "<h2>Worst samples</h2>",
         _gallery(con, home),
+        "<h2>Masks</h2><p class='muted'>a few test samples of each mask model's latest run</p>",
+        _mask_grids(con, home),
         "<h2>Reference numbers</h2>",
         _html_table(papers),
     ]

@@ -71,7 +71,6 @@ HIGHER_IS_BETTER = {
     "is": True,
     "hyperiqa": True,
     "mask_iou": True,
-    "iou": True,
     "cpa": True,
     "vfid_i3d": False,
     "vfid_resnext": False,

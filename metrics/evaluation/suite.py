@@ -13,7 +13,8 @@ unpaired ones, mask every image sample.
 - `video`: frame-wise paired metrics (a clip's value is the mean over its frames, the aggregate the mean
   over clips) and VFID with I3D or 3D-ResNeXt features over the matched clips; a clip counts as predicted
   only when every ground-truth frame has a prediction;
-- `mask`: binary masks (pixels > 127 are inside): `iou` (foreground IoU, `metrics.segmentation.mask_iou`)
+- `mask`: binary masks (pixels > 127 are inside): `mask_iou` (foreground IoU, `metrics.segmentation.mask_iou`;
+  the name the papers' reference results use)
   and `cpa` (the mask class's pixel accuracy TP / (TP + FP), `metrics.segmentation.segmentation_scores`).
 
 Metrics that need weights (LPIPS, DISTS, FID, KID, IS, CLIP-FID, hyperIQA, VFID) are opt-in: the default
@@ -54,7 +55,7 @@ from metrics.segmentation import mask_iou, segmentation_scores
 from metrics.video import VFID_EXTRACTORS, protocol_input, vfid_from_features, window_features
 
 SETTINGS = ("paired", "unpaired", "video", "mask")
-MASK_METRICS = ("iou", "cpa")
+MASK_METRICS = ("mask_iou", "cpa")
 VFID_METRICS = tuple(VFID_EXTRACTORS)
 SETTING_METRICS: dict[str, tuple[str, ...]] = {
     "paired": PAIRED_METRICS + DISTRIBUTION_METRICS + NO_REFERENCE_METRICS,
@@ -82,7 +83,7 @@ MASK_THRESHOLD = 127
 MASK_PROTOCOL = {
     "name": "binary_mask",
     "threshold": MASK_THRESHOLD,
-    "iou": "IoU of the foreground masks (two empty masks score 1)",
+    "mask_iou": "IoU of the foreground masks (two empty masks score 1)",
     "cpa": "pixel accuracy of the mask class: TP / (TP + FP)",
 }
 
@@ -235,7 +236,7 @@ def _mask_scores(pred: Path, gt: Path) -> dict[str, float]:
             f"mask {pred} is {p.shape[1]}×{p.shape[0]} but its truth {gt} is {g.shape[1]}×{g.shape[0]}; "
             "write predicted masks at the ground-truth size"
         )
-    return {"iou": mask_iou(p, g), "cpa": segmentation_scores(p, g, 2).cpa[1]}
+    return {"mask_iou": mask_iou(p, g), "cpa": segmentation_scores(p, g, 2).cpa[1]}
 
 
 def _mean(values: list[float]) -> float:

@@ -97,15 +97,15 @@ def test_mask_values_equal_direct_calls(tmp_path):
         _write(predictions[key], np.where(pred, 255, 0).astype(np.uint8))
         _write(targets[key], np.where(gt, 250, 3).astype(np.uint8))  # any value above 127 is inside
         tp, fp = (pred & gt).sum(), (pred & ~gt).sum()
-        expected[key] = {"iou": mask_iou(pred, gt), "cpa": segmentation_scores(pred, gt, 2).cpa[1]}
+        expected[key] = {"mask_iou": mask_iou(pred, gt), "cpa": segmentation_scores(pred, gt, 2).cpa[1]}
         assert expected[key]["cpa"] == pytest.approx(tp / (tp + fp))
     samples = {k: EvalSample(k, "upper", "image", "test", "unpaired") for k in predictions}
     result = evaluate_setting("mask", predictions, targets, samples)
 
-    assert result.metrics == ("iou", "cpa") and result.protocol["name"] == "binary_mask"
+    assert result.metrics == ("mask_iou", "cpa") and result.protocol["name"] == "binary_mask"
     for key in predictions:
         assert result.per_sample[key] == pytest.approx(expected[key])
-    assert result.value("iou") == pytest.approx(np.mean([e["iou"] for e in expected.values()]))
+    assert result.value("mask_iou") == pytest.approx(np.mean([e["mask_iou"] for e in expected.values()]))
     assert result.value("cpa", "upper") == pytest.approx(np.mean([e["cpa"] for e in expected.values()]))
 
 

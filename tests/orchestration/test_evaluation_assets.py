@@ -60,7 +60,7 @@ def test_evaluate_job_writes_three_tables_and_the_leaderboard(vton_home, ephemer
     assert 0.3 < summaries["paste_garment"]["ssim"] < 0.99
     assert (
         summaries["agnostic_mask"]["matched"] == len(truth.samples)
-        and 0.2 < summaries["agnostic_mask"]["iou"] <= 1.0
+        and 0.2 < summaries["agnostic_mask"]["mask_iou"] <= 1.0
     )
     for model, summary in summaries.items():
         (run,) = runs[summary["run_id"]]
@@ -72,8 +72,8 @@ def test_evaluate_job_writes_three_tables_and_the_leaderboard(vton_home, ephemer
     mask_rows = {
         r["metric"]: r for r in metrics[summaries["agnostic_mask"]["run_id"]] if r["category"] == "all"
     }
-    assert set(mask_rows) == {"iou", "cpa"} and mask_rows["iou"]["setting"] == "mask"
-    assert json.loads(mask_rows["iou"]["protocol"])["name"] == "binary_mask"
+    assert set(mask_rows) == {"mask_iou", "cpa"} and mask_rows["mask_iou"]["setting"] == "mask"
+    assert json.loads(mask_rows["mask_iou"]["protocol"])["name"] == "binary_mask"
 
     board = leaderboard(dataset="ev_hd").to_pylist()
     assert {(r["model"], r["setting"]) for r in board if r["category"] == "all"} == {
