@@ -12,24 +12,28 @@ and only when what it needs is there:
 
 A field that cannot be produced is listed in `meta.json` under `missing` with the reason, never invented.
 A sample whose person or garment cannot be decoded, or whose annotation fails, becomes a quarantine row
-(stage "annotate"). `build_dataset_shards` streams the rows that need work through one pool of Ray actors
-(GPU actors when the cluster has GPUs) in the order the incremental shard builder asks for them, so
-shards are written as results arrive and a killed build keeps its finished shards. A small update (at most
-`LOCAL_MAX_ROWS` rows, rule-based chain) is annotated in-process instead: the pool's start would cost more.
+(stage "annotate"). `build_dataset_shards` streams the rows that need work through Ray Data (`map_batches`
+on an actor pool, one actor per CPU, or per GPU for a chain with a network backend when Ray has GPUs) and
+hands the results to the incremental shard builder as it asks for them, so shards are written as results
+arrive and a killed build keeps its finished shards. A small update (at most `LOCAL_MAX_ROWS` rows,
+rule-based chain) is annotated in-process instead: starting the pipeline would cost more.
 """
 
 from __future__ import annotations
 
 import ctypes
 import json
+import logging
+import os
 import struct
-from collections import deque
+import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from preprocess.annotators.agnostic_mask import AgnosticMaskAnnotator
@@ -47,9 +51,12 @@ from preprocess.shards.index import load_state
 from preprocess.videos import BadVideoError, read_frames
 
 Members = dict[str, bytes]
-# A few rows for a rule-based chain (no network backends) are annotated in-process: starting the Ray
+# A few rows for a rule-based chain (no network backends) are annotated in-process: starting the Ray Data
 # actor pool costs about 2 s on a 2-core machine, more than annotating them, and a 1 % change must stay cheap.
 LOCAL_MAX_ROWS = 32
+# Rows per Ray Data batch (one block, one actor call): each call costs Ray Data some 10 ms of scheduling
+# whatever its size, while the pool's last batches finish unevenly; 32 rows of about 30 ms each balance both.
+RAY_BATCH_ROWS = 32
 _SIZE_KEYS = {"person": ("height", "width"), "garment": ("garment_height", "garment_width")}  # manifest
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
 PROVIDED_FIELDS = {"parse": "parse", "pose": "pose", "densepose": "densepose", "garment_mask": "garment_mask"}
@@ -68,6 +75,12 @@ class PipelineConfig:
     )
     inhouse_densepose_dir: str | None = None  # likewise for densepose_backend "inhouse"
     device: str = "auto"
+
+    @property
+    def runs_networks(self) -> bool:
+        """Whether a backend runs a network (pretrained or in-house) rather than reading or rule-based code:
+        such a chain can use a GPU, and is never annotated in-process."""
+        return (self.parse_backend, self.pose_backend, self.densepose_backend) != ("provided",) * 3
 
 
 def make_annotators(config: PipelineConfig) -> list[Annotator]:
@@ -297,64 +310,109 @@ def tune_worker_process() -> None:
 
 
 class AnnotateBatch:
-    """A Ray actor: builds the annotator chain once, then annotates batches of manifest rows."""
+    """A Ray Data `map_batches` actor: builds the annotator chain once, then annotates batches of rows.
+
+    In: a pyarrow batch with one `row` column (each manifest row as JSON: paths and small values, no pixels).
+    Out: `sample_id`, `result` (the `pack_result` blob: encoded shard members or a quarantine row) and
+    `worker` (this process's id, so the build can say how many actors annotated).
+    """
 
     def __init__(self, root: str, config: dict[str, Any]) -> None:
         tune_worker_process()
         self.root = Path(root)
         self.annotators = make_annotators(PipelineConfig(**config))
+        self.pid = os.getpid()
 
-    def __call__(self, rows: list[dict[str, Any]]) -> list[tuple[str, bytes]]:
-        """(sample_id, `pack_result` blob) per row, in the order of `rows`."""
-        return [
-            (row["sample_id"], pack_result(annotate_row(row, self.root, self.annotators))) for row in rows
-        ]
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = [json.loads(text) for text in batch.column("row").to_pylist()]
+        blobs = [pack_result(annotate_row(row, self.root, self.annotators)) for row in rows]
+        return pa.table(
+            {
+                "sample_id": pa.array([row["sample_id"] for row in rows], pa.string()),
+                "result": pa.array(blobs, pa.large_binary()),
+                "worker": pa.array([self.pid] * len(rows), pa.int64()),
+            }
+        )
 
 
-class _StreamedAnnotations:
-    """The annotate callback of the shard builder, fed by a pool of `AnnotateBatch` Ray actors.
+@dataclass(frozen=True)
+class AnnotationPool:
+    """The Ray Data actor pool that annotates: at most `size` actors, each reserving one GPU or one CPU."""
 
-    The rows are cut into batches, sent out in the order of `rows`, each actor holding `QUEUED_PER_ACTOR`
-    batches (one running, the next already waiting, so no actor idles while the builder writes); a
-    finished batch's actor gets the next batch at once. The builder asks for rows in its own order; a
-    request for a row further ahead buffers what arrives before it. Plain actors rather than a Ray Data
-    pipeline: the same work with a fraction of the scheduling CPU, which on a small machine competes with
-    the annotators themselves.
+    size: int
+    num_gpus: int = 0
+
+    def map_batches_options(self) -> dict[str, Any]:
+        """The `compute` strategy and per-actor resources for `Dataset.map_batches`. Every actor starts at
+        once (`initial_size`): growing the pool one actor at a time would idle cores at the start."""
+        import ray.data
+
+        compute = ray.data.ActorPoolStrategy(min_size=1, max_size=self.size, initial_size=self.size)
+        resources = {"num_gpus": self.num_gpus} if self.num_gpus else {"num_cpus": 1}
+        return {"compute": compute, **resources}
+
+
+def plan_annotation_pool(cluster: Mapping[str, int], batches: int, config: PipelineConfig) -> AnnotationPool:
+    """Size the pool for `batches` batches of `config`'s chain on a cluster described by `ensure_ray`
+    (`cpus`, `gpus`).
+
+    A chain that runs networks gets one actor per GPU when Ray reports GPUs (unless `config.device` is
+    "cpu"); otherwise, and for the rule-based chain (CPU work: one GPU actor would leave the other cores
+    idle), one actor per CPU. Never more actors than batches.
     """
+    use_gpu = config.runs_networks and config.device != "cpu"
+    gpus = int(cluster.get("gpus", 0)) if use_gpu else 0
+    slots = gpus or int(cluster.get("cpus", 0)) or 1
+    return AnnotationPool(size=max(1, min(slots, batches)), num_gpus=1 if gpus else 0)
 
-    QUEUED_PER_ACTOR = 2
+
+class _RayDataAnnotations:
+    """The annotate callback of the shard builder, fed by one streaming Ray Data pipeline.
+
+    `from_items` makes one block per batch of rows (each row as JSON), `map_batches` runs `AnnotateBatch` on
+    an actor pool (`plan_annotation_pool`) and the result blocks stream back in the order of `rows`
+    (`preserve_order`). A background thread fetches the next result block while the builder writes tars,
+    and starts the pipeline at once, so the actors start while the builder reads its old state. The
+    builder asks for rows in its own order; a request for a row further ahead buffers what comes before.
+    """
 
     def __init__(
         self, rows: list[dict[str, Any]], root: Path, config: PipelineConfig, batch_size: int
     ) -> None:
-        import ray
+        import ray.data
 
         from vton.ray_runtime import ensure_ray
 
-        info = ensure_ray()
-        gpus = info["gpus"]
-        self._batches = deque(rows[start : start + batch_size] for start in range(0, len(rows), batch_size))
-        workers = max(1, min(gpus or info["cpus"], len(self._batches)))
-        actor = ray.remote(num_cpus=1, num_gpus=1 if gpus else 0)(AnnotateBatch)
-        self._actors = [actor.remote(str(root), asdict(config)) for _ in range(workers)]
-        self._running: dict[Any, Any] = {}  # object ref of a batch's results -> the actor computing it
+        cluster = ensure_ray()
+        batches = -(-len(rows) // batch_size)
+        self.pool = plan_annotation_pool(cluster, batches, config)
+        # Ray Data logs each execution plan at INFO; the build reports its own progress.
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        with ray.data.DataContext.current(_quiet_ordered_context()):
+            # from_items builds its blocks here (from_arrow would run a Ray task per block for metadata).
+            items = [{"row": json.dumps(row)} for row in rows]
+            dataset = ray.data.from_items(items, override_num_blocks=batches).map_batches(
+                AnnotateBatch,
+                fn_constructor_kwargs={"root": str(root), "config": asdict(config)},
+                batch_size=batch_size,
+                batch_format="pyarrow",
+                udf_modifying_row_count=False,
+                **self.pool.map_batches_options(),
+            )
+            self._results = iter(dataset.iter_batches(batch_size=None, batch_format="pyarrow"))
+        self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ray-data-results")
+        self._next = self._fetcher.submit(next, self._results, None)
         self._buffer: dict[str, bytes] = {}
-        for _ in range(self.QUEUED_PER_ACTOR):
-            for handle in self._actors:
-                self._send(handle)
-
-    def _send(self, handle: Any) -> None:
-        if self._batches:
-            self._running[handle.__call__.remote(self._batches.popleft())] = handle
+        self.workers: set[int] = set()
 
     def _receive(self) -> None:
-        import ray
-
-        if not self._running:
+        table = self._next.result()
+        if table is None:
             raise RuntimeError("the shard builder asked for a row that was not sent for annotation")
-        (done,), _ = ray.wait(list(self._running), num_returns=1)
-        self._send(self._running.pop(done))
-        self._buffer.update(ray.get(done))
+        self._next = self._fetcher.submit(next, self._results, None)
+        ids, blobs = table.column("sample_id").to_pylist(), table.column("result").to_pylist()
+        self._buffer.update(zip(ids, blobs, strict=True))
+        self.workers.update(table.column("worker").to_pylist())
 
     def __call__(self, rows: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
         out = []
@@ -366,12 +424,29 @@ class _StreamedAnnotations:
         return out
 
     def close(self) -> None:
-        """Stop the actors (a finished or failed build no longer needs them)."""
-        import ray
+        """Stop the pipeline and its actors (a finished or failed build no longer needs them)."""
+        self._next.cancel()
+        self._fetcher.shutdown(wait=True)
+        close = getattr(self._results, "close", None)
+        if close is not None:
+            close()
 
-        for handle in self._actors:
-            ray.kill(handle)
-        self._actors, self._running = [], {}
+
+def _quiet_ordered_context() -> Any:
+    """A copy of the current Ray Data context for the annotation pipeline: results in input order, and
+    none of the console output (progress bars, plan and stats logs) a build reports in its own way."""
+    import ray.data
+
+    with warnings.catch_warnings():  # Ray's first DataContext warns about its own deprecated defaults
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context = ray.data.DataContext.get_current().copy()
+    context.execution_options.preserve_order = True
+    context.enable_progress_bars = False
+    context.enable_operator_progress_bars = False
+    context.print_on_execution_start = False
+    context.enable_auto_log_stats = False
+    context.verbose_stats_logs = False
+    return context
 
 
 class _AnnotationsAhead:
@@ -406,6 +481,17 @@ class _AnnotationsAhead:
         cv2.setNumThreads(self._opencv_threads)
 
 
+@dataclass
+class DatasetShardBuild(ShardBuildResult):
+    """A shard build's outcome plus where its annotation ran: `annotation_engine` is "ray_data" (the Ray Data
+    actor pool), "threads" (a small update annotated in this process ahead of the builder), "in_process"
+    (`use_ray=False`) or "none" (nothing to annotate); `annotation_actors` counts the Ray Data actors that
+    returned results."""
+
+    annotation_engine: str = "none"
+    annotation_actors: int = 0
+
+
 def build_dataset_shards(
     manifest: Path,
     root: Path,
@@ -415,13 +501,15 @@ def build_dataset_shards(
     use_ray: bool = True,
     samples_per_shard: int = 256,
     batch_size: int = 16,
+    ray_batch_size: int = RAY_BATCH_ROWS,
     progress: Callable[[int, int], None] | None = None,
     local_max_rows: int = LOCAL_MAX_ROWS,
-) -> ShardBuildResult:
+) -> DatasetShardBuild:
     """Bring a dataset's shards up to date with its manifest, annotating only new and changed samples.
 
     With `use_ray`, up to `local_max_rows` rows for a rule-based chain are annotated in this process
-    (0: always on Ray); more, or any row for a chain with network backends, go to the Ray actor pool.
+    (0: always on Ray Data); more, or any row for a chain with network backends, go to the Ray Data actor pool
+    in batches of `ray_batch_size` rows (one actor call each); the builder writes `batch_size` rows at a time.
     """
     config = config or PipelineConfig()
     annotators = make_annotators(config)
@@ -436,20 +524,20 @@ def build_dataset_shards(
         return [annotate_row(row, root, annotators) for row in batch]
 
     annotate: Callable = annotate_here
-    streamed: _StreamedAnnotations | _AnnotationsAhead | None = None
+    engine = "in_process"
+    streamed: _RayDataAnnotations | _AnnotationsAhead | None = None
     if use_ray:
         entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
         plan = plan_build(entries, rows, versions)
         todo = sorted([p.row for p in plan.changed + plan.new], key=lambda r: r["sample_id"])
-        rule_based = (config.parse_backend, config.pose_backend, config.densepose_backend) == (
-            "provided",
-        ) * 3
-        if len(todo) > (local_max_rows if rule_based else 0):
-            annotate = streamed = _StreamedAnnotations(todo, root, config, batch_size)
+        if len(todo) > (0 if config.runs_networks else local_max_rows):
+            annotate = streamed = _RayDataAnnotations(todo, root, config, ray_batch_size)
+            engine = "ray_data"
         elif todo:
             annotate = streamed = _AnnotationsAhead(todo, root, annotators)
+            engine = "threads"
     try:
-        return build_shards(
+        result = build_shards(
             out_dir,
             rows,
             annotate,
@@ -461,3 +549,8 @@ def build_dataset_shards(
     finally:
         if streamed is not None:
             streamed.close()
+    return DatasetShardBuild(
+        **{f.name: getattr(result, f.name) for f in fields(result)},
+        annotation_engine=engine if result.annotated else "none",
+        annotation_actors=len(streamed.workers) if isinstance(streamed, _RayDataAnnotations) else 0,
+    )

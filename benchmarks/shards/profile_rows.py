@@ -3,7 +3,7 @@
 Prints the mean milliseconds per sample of each pipeline stage, timed by wrapping the stage's function where
 the pipeline looks it up (cProfile's per-call overhead would inflate stages made of many small numpy calls),
 then, with `--top N`, cProfile's top functions from a second pass. The process is tuned as the build's Ray
-actors tune theirs (`tune_worker_process`: one OpenCV thread, freed memory kept for reuse), unless
+Data actors tune theirs (`tune_worker_process`: one OpenCV thread, freed memory kept for reuse), unless
 `--untuned`. Run after `benchmarks.shards.run` has built the benchmark manifest:
 
     python -m benchmarks.shards.profile_rows [--samples 2000] [--size 1024x768] [--rows 40] [--warm 20] [--top 0]

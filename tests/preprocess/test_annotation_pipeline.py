@@ -1,16 +1,24 @@
-"""The annotator chain end to end: Ray Data and in-process builds agree, in-house backends fill gaps, bad inputs
-are quarantined at the annotation stage."""
+"""The annotator chain end to end: a Ray Data build (map_batches on an actor pool) writes the shards an in-process
+build writes, closing its pipeline early frees the actors, the pool asks for GPUs only where they help, in-house
+backends fill gaps, bad inputs are quarantined at the annotation stage."""
 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from fixtures.bad_inputs import write_bad_image_corpus
 
-from preprocess.annotation_pipeline import PipelineConfig, build_dataset_shards
+from preprocess.annotation_pipeline import (
+    AnnotationPool,
+    PipelineConfig,
+    _RayDataAnnotations,
+    build_dataset_shards,
+    plan_annotation_pool,
+)
 from preprocess.annotators.inhouse_network import preset
 from preprocess.annotators.inhouse_training import TrainConfig, train_from_dataset
 from preprocess.manifest import build_manifest
@@ -26,16 +34,57 @@ def tiny_vitonhd(tmp_path_factory) -> tuple[Path, Path]:
     return root, Path(result.manifest)
 
 
-def test_ray_data_and_in_process_builds_write_the_same_shards(tiny_vitonhd, tmp_path, ray_local):
+def test_ray_data_build_writes_the_shards_an_in_process_build_writes(tiny_vitonhd, tmp_path, ray_local):
     root, manifest = tiny_vitonhd
     local = build_dataset_shards(manifest, root, tmp_path / "local", use_ray=False, samples_per_shard=4)
     remote = build_dataset_shards(
-        manifest, root, tmp_path / "ray", use_ray=True, samples_per_shard=4, local_max_rows=0
+        manifest, root, tmp_path / "ray", samples_per_shard=4, local_max_rows=0, ray_batch_size=2
     )
+    assert (local.annotation_engine, local.annotation_actors) == ("in_process", 0)
+    assert remote.annotation_engine == "ray_data" and 1 <= remote.annotation_actors <= ray_local["cpus"]
     assert local.samples == remote.samples == pq.read_table(manifest).num_rows
     assert local.dataset_version == remote.dataset_version
-    for name in sorted(p.name for p in (tmp_path / "local").glob("shard-*.tar")):
+    names = sorted(p.name for p in (tmp_path / "local").glob("shard-*.tar"))
+    assert names == sorted(p.name for p in (tmp_path / "ray").glob("shard-*.tar")) and len(names) == 3
+    for name in names:
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes()
+
+
+def test_closing_the_ray_data_pipeline_early_gives_its_actors_cpus_back(tiny_vitonhd, ray_local):
+    import ray
+
+    root, manifest = tiny_vitonhd
+    rows = pq.read_table(manifest).to_pylist() * 100  # seconds of work left after the first batch
+    for row in rows:
+        row["annotations"] = dict(row["annotations"] or [])
+    pipeline = _RayDataAnnotations(rows, root, PipelineConfig(), batch_size=2)
+    assert isinstance(pipeline(rows[:1])[0], dict)
+    pipeline.close()  # what a failed build does
+    deadline = time.monotonic() + 5
+    while ray.available_resources().get("CPU", 0) < ray_local["cpus"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ray.available_resources().get("CPU", 0) == ray_local["cpus"]
+
+
+def test_the_actor_pool_asks_for_a_gpu_per_actor_only_for_network_backends_on_a_gpu_cluster():
+    networks = PipelineConfig(pose_backend="dwpose")
+    gpu_pool = plan_annotation_pool({"cpus": 16, "gpus": 2}, 10, networks)
+    assert (gpu_pool.size, gpu_pool.num_gpus) == (2, 1)
+    options = gpu_pool.map_batches_options()
+    assert options["num_gpus"] == 1 and "num_cpus" not in options
+    compute = options["compute"]
+    assert (compute.min_size, compute.max_size, compute.initial_size) == (1, 2, 2)
+
+    rule_based = plan_annotation_pool({"cpus": 16, "gpus": 2}, 10, PipelineConfig())
+    assert (rule_based.size, rule_based.num_gpus) == (10, 0)  # CPU work: one actor per CPU, not per GPU
+    assert rule_based.map_batches_options()["num_cpus"] == 1
+    assert "num_gpus" not in rule_based.map_batches_options()
+    forced_cpu = plan_annotation_pool(
+        {"cpus": 16, "gpus": 2}, 40, PipelineConfig(pose_backend="dwpose", device="cpu")
+    )
+    assert (forced_cpu.size, forced_cpu.num_gpus) == (16, 0)
+    assert plan_annotation_pool({"cpus": 2, "gpus": 0}, 10, networks) == AnnotationPool(size=2)
+    assert plan_annotation_pool({"cpus": 2, "gpus": 0}, 1, PipelineConfig()).size == 1
 
 
 def test_inhouse_parsing_fills_a_dataset_without_parse_maps(tiny_vitonhd, tmp_path):

@@ -72,6 +72,7 @@ def test_a_small_update_annotated_ahead_equals_a_fresh_build(tiny, tmp_path):
     update = build_dataset_shards(changed, root, tmp_path / "shards", use_ray=True, samples_per_shard=2)
     fresh = build_dataset_shards(changed, root, tmp_path / "fresh", use_ray=False, samples_per_shard=2)
     assert (update.changed, update.annotated, len(update.shards_written)) == (3, 3, 3)
+    assert update.annotation_engine == "threads" and fresh.annotation_engine == "in_process"
     assert update.dataset_version == fresh.dataset_version != built.dataset_version
     for name in update.shards_written:
         assert (tmp_path / "shards" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
