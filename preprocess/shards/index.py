@@ -28,7 +28,7 @@ from preprocess.annotators.base import Annotator
 from preprocess.samples import QUARANTINE_SCHEMA
 from preprocess.shards.codec import META_MEMBER
 from preprocess.shards.reader import SHARDS_JSON, iter_tar
-from preprocess.shards.writer import list_shard_files
+from preprocess.shards.writer import list_shard_files, shard_name, write_shard
 from vton import atomic_files
 
 INDEX_FILE = "index.parquet"
@@ -189,3 +189,26 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def write_shard_folder(
+    folder: Path,
+    samples: Mapping[str, Mapping[str, bytes]],
+    *,
+    per_shard: int,
+    summary: Mapping[str, Any],
+) -> Path:
+    """Write already-encoded samples (`{key: members}`) as a complete shard folder: shards in key order,
+    `per_shard` samples each, then the index, an empty quarantine and shards.json (`summary` is its extra
+    fields, e.g. `dataset_version`). For samples made outside the annotation pipeline (tests, predictions)."""
+    keys = sorted(samples)
+    rows: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    for number, start in enumerate(range(0, len(keys), per_shard)):
+        name = shard_name(number)
+        write_shard(folder, name, {k: samples[k] for k in keys[start : start + per_shard]})
+        shard_rows, record = scan_shard(folder, name)
+        rows += shard_rows
+        records.append(record)
+    write_state(folder, rows, [], records, summary)
+    return Path(folder)

@@ -14,8 +14,7 @@ from preprocess.annotators.base import Pose
 from preprocess.annotators.label_maps import LIP_LABELS
 from preprocess.annotators.skeleton import render_skeleton
 from preprocess.shards.codec import encode_sample
-from preprocess.shards.index import scan_shard, write_state
-from preprocess.shards.writer import shard_name, write_shard
+from preprocess.shards.index import write_shard_folder
 
 GARMENT_LABEL = {"upper": "Upper-clothes", "lower": "Pants", "dresses": "Dress"}
 
@@ -84,16 +83,9 @@ def sample_members(
 
 def build_shard_folder(folder: Path, samples: dict[str, dict[str, bytes]], *, per_shard: int = 8) -> Path:
     """Write `samples` ({id: members}) as shards with the index and shards.json the readers and driver use."""
-    keys = sorted(samples)
-    rows, records = [], []
-    for number, start in enumerate(range(0, len(keys), per_shard)):
-        name = shard_name(number)
-        write_shard(folder, name, {k: samples[k] for k in keys[start : start + per_shard]})
-        shard_rows, record = scan_shard(folder, name)
-        rows += shard_rows
-        records.append(record)
-    write_state(folder, rows, [], records, {"dataset_version": "tiny-autoarm"})
-    return Path(folder)
+    return write_shard_folder(
+        folder, samples, per_shard=per_shard, summary={"dataset_version": "tiny-autoarm"}
+    )
 
 
 def training_samples(count: int, *, split: str = "train", seed: int = 0) -> dict[str, dict[str, bytes]]:

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from preprocess.shards.codec import encode_sample
-from preprocess.shards.index import scan_shard, write_state
-from preprocess.shards.writer import shard_name, write_shard
+from preprocess.shards.index import write_shard_folder
 
 SIZE = 8
 
@@ -30,13 +29,6 @@ def build_tiny_shards(folder: Path, splits: dict[str, int], *, per_shard: int, s
         for split, count in splits.items()
         for i in range(count)
     }
-    keys = sorted(samples)
-    rows, records = [], []
-    for number, start in enumerate(range(0, len(keys), per_shard)):
-        name = shard_name(number)
-        write_shard(folder, name, {k: samples[k] for k in keys[start : start + per_shard]})
-        shard_rows, record = scan_shard(folder, name)
-        rows += shard_rows
-        records.append(record)
-    write_state(folder, rows, [], records, {"dataset_version": f"tiny-{seed}"})
-    return Path(folder)
+    return write_shard_folder(
+        folder, samples, per_shard=per_shard, summary={"dataset_version": f"tiny-{seed}"}
+    )
