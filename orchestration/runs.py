@@ -101,6 +101,30 @@ def _execute(
     )
 
 
+def console_logging(level: str) -> dict[str, Any]:
+    """The run config that sets the console logger's level (events below it still reach the instance)."""
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
+
+
+def run_dataset_job(
+    job: str,
+    dataset: str,
+    instance: DagsterInstance | None,
+    run_config: dict[str, Any],
+    trigger: str,
+    *,
+    action: str = "ingesting",
+    retry: str = "ingest",
+    error: type[ManifestRunError] = ManifestRunError,
+) -> dg.ExecuteInProcessResult:
+    """Run `job` for one dataset partition in this process; a failed run raises `error` naming the dataset,
+    the failed step or check, and the command to retry."""
+    result = _execute(job, dataset, instance, run_config, trigger)
+    if not result.success:
+        raise error(_failure_message(dataset, result, action=action, retry=retry))
+    return result
+
+
 def materialize_manifest(
     dataset: str, instance: DagsterInstance | None = None, console_log_level: str = "WARNING"
 ) -> dict[str, Any]:
@@ -108,21 +132,15 @@ def materialize_manifest(
 
     Raises ManifestRunError naming the dataset and the failed step or check when the run does not succeed.
     """
-    result = _execute(
-        INGEST_JOB,
-        dataset,
-        instance,
-        {"loggers": {"console": {"config": {"log_level": console_log_level}}}},
-        "materialize_manifest",
+    result = run_dataset_job(
+        INGEST_JOB, dataset, instance, console_logging(console_log_level), "materialize_manifest"
     )
-    if not result.success:
-        raise ManifestRunError(_failure_message(dataset, result))
-    summary = _metadata(result, raw_manifest.op.name)
+    summary = run_metadata(result, raw_manifest.op.name)
     summary["run_id"] = result.run_id
     return summary
 
 
-def _metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
+def run_metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
     """The plain metadata of the one materialization of `node` in a run (no Dagster keys, no Markdown)."""
     (materialization,) = result.asset_materializations_for_node(node)
     return {
@@ -144,16 +162,16 @@ def materialize_dataset(
     `hqft_selected` and `seconds` (wall time of the run). Raises ManifestRunError naming the dataset and
     the failed step or check when the run does not succeed.
     """
-    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": console_log_level}}}}
+    run_config = console_logging(console_log_level)
     if hqft_fraction is not None:
         run_config["ops"] = {hqft_subset.op.name: {"config": {"fraction": hqft_fraction}}}
     started = time.perf_counter()
-    result = _execute(BUILD_JOB, dataset, instance, run_config, "materialize_dataset")
-    if not result.success:
-        raise ManifestRunError(_failure_message(dataset, result, action="building", retry="build"))
-    manifest = _metadata(result, raw_manifest.op.name)
-    shards = _metadata(result, dataset_shards.op.name)
-    curated = _metadata(result, hqft_subset.op.name)
+    result = run_dataset_job(
+        BUILD_JOB, dataset, instance, run_config, "materialize_dataset", action="building", retry="build"
+    )
+    manifest = run_metadata(result, raw_manifest.op.name)
+    shards = run_metadata(result, dataset_shards.op.name)
+    curated = run_metadata(result, hqft_subset.op.name)
     return manifest | {
         "manifest_samples": manifest["samples"],
         "manifest_quarantined": manifest["quarantined"],
@@ -180,10 +198,15 @@ def evaluate_dataset(
     Returns each evaluation's plain metadata (model, setting, run_id, matched, missing_predictions, metric
     values, or `skipped` with the reason). Raises ManifestRunError naming the dataset and the failed step.
     """
-    run_config = {"loggers": {"console": {"config": {"log_level": console_log_level}}}}
-    result = _execute(EVALUATE_JOB, dataset, instance, run_config, "evaluate_dataset")
-    if not result.success:
-        raise ManifestRunError(_failure_message(dataset, result, action="evaluating", retry="evaluate"))
+    result = run_dataset_job(
+        EVALUATE_JOB,
+        dataset,
+        instance,
+        console_logging(console_log_level),
+        "evaluate_dataset",
+        action="evaluating",
+        retry="evaluate",
+    )
     return [
-        _metadata(result, asset.op.name) | {"dagster_run_id": result.run_id} for asset in EVALUATION_ASSETS
+        run_metadata(result, asset.op.name) | {"dagster_run_id": result.run_id} for asset in EVALUATION_ASSETS
     ]

@@ -15,7 +15,7 @@ from assets.evaluation import FAMILY_EVALUATION_ASSETS
 from assets.predictions import PREDICTION_ASSETS
 from assets.training import CHECKPOINT_ASSETS
 from orchestration.jobs import FAMILY_JOBS
-from orchestration.runs import ManifestRunError, _execute, _failure_message, _metadata
+from orchestration.runs import ManifestRunError, console_logging, run_dataset_job, run_metadata
 
 
 class TrainingRunError(ManifestRunError):
@@ -27,10 +27,6 @@ def _family(family: str) -> None:
         raise TrainingRunError(
             f"unknown model family {family!r}; choose one of: {', '.join(sorted(FAMILY_JOBS))}"
         )
-
-
-def _logging(level: str) -> dict[str, Any]:
-    return {"loggers": {"console": {"config": {"log_level": level}}}}
 
 
 def train_family(
@@ -55,14 +51,19 @@ def train_family(
     if max_steps is not None:
         config["max_steps"] = max_steps
     asset = CHECKPOINT_ASSETS[family]
-    run_config = _logging(console_log_level) | {"ops": {asset.op.name: {"config": config}}}
+    run_config = console_logging(console_log_level) | {"ops": {asset.op.name: {"config": config}}}
     started = time.perf_counter()
-    result = _execute(FAMILY_JOBS[family].train.name, dataset, instance, run_config, f"vton train {family}")
-    if not result.success:
-        raise TrainingRunError(
-            _failure_message(dataset, result, action=f"training {family} on", retry="train")
-        )
-    summary = _metadata(result, asset.op.name)
+    result = run_dataset_job(
+        FAMILY_JOBS[family].train.name,
+        dataset,
+        instance,
+        run_config,
+        f"vton train {family}",
+        action=f"training {family} on",
+        retry="train",
+        error=TrainingRunError,
+    )
+    summary = run_metadata(result, asset.op.name)
     return summary | {"seconds": round(time.perf_counter() - started, 3), "run_id": result.run_id}
 
 
@@ -84,16 +85,19 @@ def predict_family(
     config: dict[str, Any] = {"device": device}
     if model_version is not None:
         config["model_version"] = model_version
-    run_config = _logging(console_log_level) | {"ops": {asset.op.name: {"config": config}}}
+    run_config = console_logging(console_log_level) | {"ops": {asset.op.name: {"config": config}}}
     started = time.perf_counter()
-    result = _execute(
-        FAMILY_JOBS[family].predict.name, dataset, instance, run_config, f"vton predict {family}"
+    result = run_dataset_job(
+        FAMILY_JOBS[family].predict.name,
+        dataset,
+        instance,
+        run_config,
+        f"vton predict {family}",
+        action=f"predicting {family} on",
+        retry="predict",
+        error=TrainingRunError,
     )
-    if not result.success:
-        raise TrainingRunError(
-            _failure_message(dataset, result, action=f"predicting {family} on", retry="predict")
-        )
-    summary = _metadata(result, asset.op.name)
+    summary = run_metadata(result, asset.op.name)
     return summary | {"seconds": round(time.perf_counter() - started, 3), "run_id": result.run_id}
 
 
@@ -106,18 +110,17 @@ def evaluate_family(
     `orchestration.runs.evaluate_dataset` does. Raises TrainingRunError naming the failed step.
     """
     _family(family)
-    result = _execute(
+    result = run_dataset_job(
         FAMILY_JOBS[family].evaluate.name,
         dataset,
         instance,
-        _logging(console_log_level),
+        console_logging(console_log_level),
         f"vton evaluate {family}",
+        action=f"evaluating {family} on",
+        retry="evaluate",
+        error=TrainingRunError,
     )
-    if not result.success:
-        raise TrainingRunError(
-            _failure_message(dataset, result, action=f"evaluating {family} on", retry="evaluate")
-        )
     return [
-        _metadata(result, asset.op.name) | {"dagster_run_id": result.run_id}
+        run_metadata(result, asset.op.name) | {"dagster_run_id": result.run_id}
         for asset in FAMILY_EVALUATION_ASSETS[family]
     ]
