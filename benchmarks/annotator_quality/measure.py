@@ -19,9 +19,10 @@ The default seed 7 is the HQFT benchmark's held-out seed (its thresholds were ca
 
 from __future__ import annotations
 
+import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from preprocess.annotators.inhouse_network import weights_digest
 from preprocess.filters.hqft_calibration import decide_synthetic, score_criteria
 from preprocess.images import decode_image
 from preprocess.synthetic import generate_dataset, read_truth
+from vton.atomic_files import write_json
 
 HQFT_GOAL = 0.9  # the issue: "precision and recall of each criterion >= 0.9"
 LAYOUTS = ("dresscode", "vitonhd")
@@ -54,7 +56,7 @@ class QualitySettings:
     dresscode_samples: int = 300
     vitonhd_samples: int = 400
     landmark_epochs: int = 60
-    inhouse_preset: str = "default"
+    inhouse_preset: str = "small"  # the CPU preset; "default" (256x192, width 32) takes hours on 2 CPU cores
     inhouse_steps: int = 1500
     inhouse_batch_size: int = 16
 
@@ -229,28 +231,85 @@ def hqft_rows(roots: dict[str, Path]) -> list[QualityRow]:
     return rows
 
 
+SECTIONS = {
+    "garment_masks": "garment masks",
+    "landmarks": "garment landmarks",
+    "agnostic": "rough try-on masks",
+    "inhouse": "in-house parsing and DensePose",
+    "hqft": "HQFT filter",
+}
+
+
+def _section_steps(
+    settings: QualitySettings, workdir: Path, roots: Callable[[], dict[str, Path]]
+) -> dict[str, Callable[[], list[QualityRow]]]:
+    return {
+        "garment_masks": lambda: garment_mask_rows(roots()),
+        "landmarks": lambda: landmark_rows(roots()["dresscode"], settings.landmark_epochs),
+        "agnostic": lambda: agnostic_rows(roots()["dresscode"]),
+        "inhouse": lambda: inhouse_rows(roots()["vitonhd"], workdir / "inhouse", settings),
+        "hqft": lambda: hqft_rows(roots()),
+    }
+
+
+def load_part(path: Path, settings: QualitySettings) -> list[QualityRow] | None:
+    """The rows a finished section saved at `path`, or None when there is none or it was measured with other
+    settings (or cannot be read: it is then measured again)."""
+    try:
+        saved = json.loads(Path(path).read_text())
+        if saved.get("settings") != settings.as_dict():
+            return None
+        return [QualityRow.from_json(row) for row in saved["rows"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def measure_quality(
-    settings: QualitySettings, workdir: Path, log: Callable[[str], None] | None = None
+    settings: QualitySettings,
+    workdir: Path,
+    log: Callable[[str], None] | None = None,
+    *,
+    parts: Path | None = None,
+    sections: Iterable[str] | None = None,
 ) -> list[QualityRow]:
-    """Generate the sets under `workdir/data/<layout>` (kept there) and measure every annotator; rows in a
-    fixed order. `log` receives one line per step with its time."""
+    """Measure every annotator (or only `sections`, keys of `SECTIONS`) on sets generated under
+    `workdir/data/<layout>` (kept there); rows in a fixed order. `log` receives one line per step with its time.
+
+    With `parts`, each finished section's rows are saved there (`<section>.json`, written atomically with the
+    settings) and a later call with the same settings takes them from there instead of measuring again, so a
+    killed run resumes at the section it was in; the data are generated only if a section is measured.
+    """
     say = log or (lambda _line: None)
     workdir = Path(workdir)
-    say(f"generating Dress Code ({settings.dresscode_samples}) and VITON-HD ({settings.vitonhd_samples})")
-    roots = generate_sets(settings, workdir / "data")
-    steps: list[tuple[str, Callable[[], list[QualityRow]]]] = [
-        ("garment masks", lambda: garment_mask_rows(roots)),
-        ("garment landmarks", lambda: landmark_rows(roots["dresscode"], settings.landmark_epochs)),
-        ("rough try-on masks", lambda: agnostic_rows(roots["dresscode"])),
-        (
-            "in-house parsing and DensePose",
-            lambda: inhouse_rows(roots["vitonhd"], workdir / "inhouse", settings),
-        ),
-        ("HQFT filter", lambda: hqft_rows(roots)),
-    ]
+    chosen = list(SECTIONS) if sections is None else list(sections)
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"unknown section(s) {', '.join(unknown)}: choose from {', '.join(SECTIONS)}")
+    generated: dict[str, Path] = {}
+
+    def roots() -> dict[str, Path]:
+        if not generated:
+            say(
+                f"generating Dress Code ({settings.dresscode_samples}) and VITON-HD ({settings.vitonhd_samples})"
+            )
+            generated.update(generate_sets(settings, workdir / "data"))
+        return generated
+
+    steps = _section_steps(settings, workdir, roots)
     rows: list[QualityRow] = []
-    for what, step in steps:
+    for name in (n for n in SECTIONS if n in chosen):
+        saved = load_part(Path(parts) / f"{name}.json", settings) if parts is not None else None
+        if saved is not None:
+            say(f"{SECTIONS[name]}: {len(saved)} rows from {Path(parts) / f'{name}.json'}")
+            rows += saved
+            continue
         start = time.perf_counter()
-        rows += step()
-        say(f"measured {what} in {time.perf_counter() - start:.1f} s")
+        found = steps[name]()
+        say(f"measured {SECTIONS[name]} in {time.perf_counter() - start:.1f} s")
+        if parts is not None:
+            write_json(
+                Path(parts) / f"{name}.json",
+                {"settings": settings.as_dict(), "rows": [row.as_json() for row in found]},
+            )
+        rows += found
     return rows

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,13 @@ class QualityRow:
     def cells(self) -> tuple[str, ...]:
         value = f"{self.value:.3f}" if math.isfinite(self.value) else "nan"
         return (self.annotator, self.backend, self.metric, value, str(self.n), self.goal_text())
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> QualityRow:
+        """The row `as_json` wrote (null value back to NaN; the verdict is recomputed)."""
+        values = {f.name: obj[f.name] for f in fields(cls) if f.name in obj}
+        values["value"] = math.nan if values.get("value") is None else float(values["value"])
+        return cls(**values)
 
     def as_json(self) -> dict[str, Any]:
         """The row as JSON-ready values (NaN becomes null) with the goal verdict."""

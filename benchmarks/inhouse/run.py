@@ -76,7 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--size", default="256x192", help="generated image size HxW")
-    parser.add_argument("--preset", default="default", choices=("tiny", "default"))
+    parser.add_argument("--preset", default="default", choices=("tiny", "small", "default"))
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=11, help="seed of the generated dataset")

@@ -197,8 +197,42 @@ def test_command_line_settings(capsys):
     with parser_error:
         run_main(["--quick", "--size", "big"])
     assert "'big' is not HxW in pixels" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run_main(["--quick", "--only", "landmarks,masks"])
+    assert "'landmarks,masks' names no known section (or an unknown one)" in capsys.readouterr().err
     args = argparse.Namespace(quick=True, seed=3, size=(64, 48), dresscode_samples=9, vitonhd_samples=None)
     settings = settings_from_args(args)
     assert settings == replace(QUICK, seed=3, size=(64, 48), dresscode_samples=9)
     assert settings.tag() == "seed3-64x48-dc9-vh60"
-    assert settings_from_args(argparse.Namespace(**vars(args) | {"quick": False})).inhouse_preset == "default"
+    assert settings_from_args(argparse.Namespace(**vars(args) | {"quick": False})).inhouse_preset == "small"
+
+
+def test_finished_sections_are_kept_and_a_rerun_resumes_from_them(tmp_path):
+    parts = tmp_path / "parts"
+    first = measure_quality(TINY, tmp_path / "one", parts=parts, sections=["garment_masks", "hqft"])
+    assert sorted(p.name for p in parts.iterdir()) == ["garment_masks.json", "hqft.json"]
+    assert {r.annotator for r in first} == {"garment_mask", "hqft_filter"}
+    lines: list[str] = []
+    again = measure_quality(
+        TINY, tmp_path / "two", lines.append, parts=parts, sections=["hqft", "garment_masks"]
+    )
+    assert not (tmp_path / "two" / "data").exists(), "a resumed run generated data it did not need"
+    assert [r.as_json() for r in again] == [r.as_json() for r in first]  # same rows, same (fixed) order
+    assert all("rows from" in line for line in lines)
+    # Other settings: the kept part does not apply and the section is measured on newly generated data.
+    other = replace(TINY, seed=TINY.seed + 1)
+    measure_quality(other, tmp_path / "three", parts=parts, sections=["garment_masks"])
+    assert (tmp_path / "three" / "data").exists()
+    with pytest.raises(ValueError, match="unknown section"):
+        measure_quality(TINY, tmp_path / "four", sections=["masks"])
+
+
+def test_quality_rows_round_trip_through_json():
+    rows = [
+        QualityRow("hqft_filter", "rules", "a.side_view.recall", math.nan, 0, "d", goal=0.9),
+        QualityRow(
+            "agnostic_mask", "hrviton", "upper.hand_spill", 0.5, 3, "d", "agnostic_mask", "v", None, False
+        ),
+    ]
+    back = [QualityRow.from_json(json.loads(json.dumps(r.as_json()))) for r in rows]
+    assert math.isnan(back[0].value) and back[0].goal_met is None and back[1] == rows[1]
