@@ -21,7 +21,8 @@ from preprocess.annotators.agnostic_catvton import (
     MASK_CLOTH,
     PROTECT_BODY,
     PROTECT_CLOTH,
-    _blur,
+    _blur_at_least,
+    _fixed_point_kernel,
     catvton_mask,
     kernel_sizes,
     lip_to_atr,
@@ -111,14 +112,25 @@ def test_mask_of_a_strided_densepose_channel_and_an_empty_person():
     assert not catvton_mask(empty, empty, "dresses").any()
 
 
-@pytest.mark.parametrize("side", [5, 21, 41])
-def test_blur_over_the_box_equals_the_whole_image_blur(side):
+@pytest.mark.parametrize("side", [3, 5, 21, 41, 81])
+def test_blur_threshold_over_the_box_equals_opencvs_whole_image_blur(side):
+    """`_blur_at_least` replays OpenCV's 8-bit fixed-point Gaussian in float32 over the mask's box: it must
+    agree pixel for pixel with cv2.GaussianBlur of the whole image at every threshold."""
     rng = np.random.default_rng(side)
-    for _ in range(40):
+    kernel = _fixed_point_kernel(side).ravel()
+    assert kernel.sum() == 256 and np.array_equal(
+        kernel, kernel[::-1]
+    )  # (81 taps: not unimodal, error-diffused)
+    for trial in range(40):
         h, w = (int(v) for v in rng.integers(side // 2, 260, 2))
         mask = np.zeros((h, w), np.uint8)
         for _ in range(int(rng.integers(1, 4))):  # boxes that touch, cross or stay clear of the edges
             y, x = int(rng.integers(-20, h)), int(rng.integers(-20, w))
             mask[max(0, y) : y + int(rng.integers(1, 150)), max(0, x) : x + int(rng.integers(1, 150))] = 255
-        assert np.array_equal(_blur(mask, side), cv2.GaussianBlur(mask, (side, side), 0))
-    assert not _blur(np.zeros((30, 20), np.uint8), side).any()
+        if trial % 4 == 0:  # speckle: many sums land right at a threshold
+            mask = (rng.random((h, w)) < 0.3).astype(np.uint8) * 255
+        blurred = cv2.GaussianBlur(mask, (side, side), 0)
+        for threshold in (1, BLUR_THRESHOLD, 128, 255):
+            expected = cv2.compare(blurred, threshold, cv2.CMP_GE)
+            assert np.array_equal(_blur_at_least(mask, side, threshold), expected), (side, trial, threshold)
+    assert not _blur_at_least(np.zeros((30, 20), np.uint8), side, BLUR_THRESHOLD).any()
