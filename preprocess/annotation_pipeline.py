@@ -44,8 +44,9 @@ from preprocess.annotators.garment_mask import GarmentMaskAnnotator
 from preprocess.annotators.provided import ProvidedAnnotator
 from preprocess.annotators.skeleton import SkeletonRenderer, render_skeleton
 from preprocess.images import BadImageError, check_image, decode_image
+from preprocess.person_side_memo import PersonSide, PersonSideMemo
 from preprocess.samples import QuarantineRow
-from preprocess.shards.codec import SampleEncodingError, encode_sample, source_jpeg
+from preprocess.shards.codec import MEMBERS, SampleEncodingError, encode_sample, source_jpeg
 from preprocess.shards.incremental import ShardBuildResult, build_shards, plan_build
 from preprocess.shards.index import load_state
 from preprocess.videos import BadVideoError, read_frames
@@ -183,11 +184,20 @@ def _quarantine(row: Mapping[str, Any], reason: str) -> QuarantineRow:
     return QuarantineRow(row["dataset"], path, row["sample_id"], "annotate", reason)
 
 
-def annotate_row(row: Mapping[str, Any], root: Path, annotators: list[Annotator]) -> Members | QuarantineRow:
-    """One manifest row -> encoded shard members, or a quarantine row saying why not."""
+def annotate_row(
+    row: Mapping[str, Any], root: Path, annotators: list[Annotator], memo: PersonSideMemo | None = None
+) -> Members | QuarantineRow:
+    """One manifest row -> encoded shard members, or a quarantine row saying why not.
+
+    With a `memo`, a row whose person side it kept (the same person as a recent row, `person_side_memo`)
+    takes the person image's member and the person-side fields from there and annotates only its garment;
+    the members are the same either way.
+    """
     try:
         if row.get("kind") == "video":
             return _annotate_video(row, root, annotators)
+        key = memo.key(row, root) if memo is not None else None
+        kept = memo.get(key) if memo is not None else None
         fields: dict[str, Any] = {}
         decoded: dict[str, Any] = {"person": None, "garment": None}
         sizes: dict[str, int] = {}  # sizes of the images checked but not decoded, as decoding would give
@@ -195,6 +205,10 @@ def annotate_row(row: Mapping[str, Any], root: Path, annotators: list[Annotator]
         for role, size_keys in _SIZE_KEYS.items():
             rel = row.get(f"{role}_path")
             if not rel:
+                continue
+            if role == "person" and kept is not None:
+                decoded["person"] = kept.person
+                sizes.update(kept.sizes)
                 continue
             data = (root / rel).read_bytes()
             if role in read:
@@ -204,17 +218,39 @@ def annotate_row(row: Mapping[str, Any], root: Path, annotators: list[Annotator]
             fields[role] = source_jpeg(data, row, role, rel)
         person, garment = decoded["person"], decoded["garment"]
         item = AnnotationInput(row["sample_id"], dict(row) | sizes, root, person, garment)
+        if kept is not None:
+            item.outputs.update(kept.values)
         available = {name for name, value in (("person", person), ("garment", garment)) if value is not None}
         missing = _run_chain(item, annotators, available)
         fields.update(item.outputs)
         fields.pop("parse_atr", None)  # an intermediate of the ATR parser, not a shard field
-        return encode_sample(row["sample_id"], fields, {"missing": missing})
+        if kept is not None:
+            own = {name: value for name, value in fields.items() if name not in kept.values}
+            return encode_sample(row["sample_id"], own, {"missing": missing}) | dict(kept.members)
+        members = encode_sample(row["sample_id"], fields, {"missing": missing})
+        if memo is not None and key is not None:
+            memo.put(key, _person_side(item.outputs, members, sizes, person, memo))
+        return members
     except (BadImageError, BadVideoError, AnnotationError, SampleEncodingError) as exc:
         return _quarantine(row, exc.reason)
     except OSError as exc:
         return _quarantine(
             row, f"cannot read an input of sample {row['sample_id']}: {exc}; re-run the ingest"
         )
+
+
+def _person_side(
+    outputs: Mapping[str, Any], members: Members, sizes: Mapping[str, int], person: Any, memo: PersonSideMemo
+) -> PersonSide:
+    """What a memo keeps of an annotated row: its person-side values and their members, with `person.jpg`."""
+    values = {name: outputs[name] for name in memo.fields if name in outputs}
+    names = [MEMBERS[name] for name in [*values, "person"] if name in MEMBERS]
+    return PersonSide(
+        values=values,
+        members={name: members[name] for name in names if name in members},
+        sizes={key: sizes[key] for key in _SIZE_KEYS["person"] if key in sizes},
+        person=person,
+    )
 
 
 def _pixels_read(row: Mapping[str, Any], annotators: list[Annotator]) -> set[str]:
@@ -321,11 +357,12 @@ class AnnotateBatch:
         tune_worker_process()
         self.root = Path(root)
         self.annotators = make_annotators(PipelineConfig(**config))
+        self.memo = PersonSideMemo(self.annotators)
         self.pid = os.getpid()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = [json.loads(text) for text in batch.column("row").to_pylist()]
-        blobs = [pack_result(annotate_row(row, self.root, self.annotators)) for row in rows]
+        blobs = [pack_result(annotate_row(row, self.root, self.annotators, self.memo)) for row in rows]
         return pa.table(
             {
                 "sample_id": pa.array([row["sample_id"] for row in rows], pa.string()),
@@ -520,8 +557,10 @@ def build_dataset_shards(
         row["annotation_frames"] = dict(row.get("annotation_frames") or [])
     root = Path(root)
 
+    memo = PersonSideMemo(annotators)
+
     def annotate_here(batch: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
-        return [annotate_row(row, root, annotators) for row in batch]
+        return [annotate_row(row, root, annotators, memo) for row in batch]
 
     annotate: Callable = annotate_here
     engine = "in_process"

@@ -74,7 +74,7 @@ class ProvidedAnnotator:
     needs: tuple[str, ...] = ()
 
     def __call__(self, batch: list[AnnotationInput]) -> list[dict[str, Any]]:
-        """One dict per sample holding the canonical value of every annotation it ships."""
+        """One dict per sample holding the canonical value of every annotation it ships and lacks so far."""
         return [self._one(item) for item in batch]
 
     def _one(self, item: AnnotationInput) -> dict[str, Any]:
@@ -89,10 +89,10 @@ class ProvidedAnnotator:
                 if any(key in frames for key in FRAME_KEYS):
                     out["frames"] = self._frames(item.root, row, frames, person_size)
             else:
-                for key in FRAME_KEYS:
-                    if key in files:
+                for key in FRAME_KEYS:  # fields already filled (a person side kept by a memo) are not read
+                    if key in files and key not in item.outputs:
                         out[key] = READERS[key](item.root, files[key], row, person_size, files)
-            if "garment_mask" in files:
+            if "garment_mask" in files and "garment_mask" not in item.outputs:
                 out["garment_mask"] = _garment_mask(item.root, files["garment_mask"], garment_size)
         except AnnotationError as exc:
             raise AnnotationError(f"sample {item.sample_id}: {exc.reason}", item.sample_id) from None
