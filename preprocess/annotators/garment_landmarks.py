@@ -19,6 +19,7 @@ either: a point is correct when within `threshold` x the garment bounding-box di
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import cv2
@@ -70,17 +71,32 @@ class _Shape:
 
     def __init__(self, mask: np.ndarray) -> None:
         fg = mask > 0
-        found = cv2.findNonZero(fg.view(np.uint8))  # np.nonzero(fg)'s points (row-major), 3x faster
-        points = np.zeros((0, 2), np.int32) if found is None else found.reshape(-1, 2)
-        xs, ys = points[:, 0].astype(np.int64), points[:, 1].astype(np.int64)
-        if len(xs) < 20:
+        ones = fg.view(np.uint8)
+        self.count = cv2.countNonZero(ones)
+        if self.count < 20:
             raise ValueError("garment mask is empty or too small for landmarks")
         self.fg = fg
-        self.ys, self.xs = ys, xs  # foreground pixels, kept for the sleeve search
-        self.x0, self.x1, self.y0, self.y1 = xs.min(), xs.max(), ys.min(), ys.max()
-        self.h, self.w = float(self.y1 - self.y0 + 1), float(self.x1 - self.x0 + 1)
-        self.xc = float(xs.mean())
+        x, y, width, height = cv2.boundingRect(ones)
+        self.x0, self.x1, self.y0, self.y1 = x, x + width - 1, y, y + height - 1
+        self.h, self.w = float(height), float(width)
+        # The mean column of the garment's pixels, from exact integer sums (pixels per column), as the mean of
+        # their coordinates would give it.
+        per_column = cv2.reduce(ones[y : y + height, x : x + width], 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+        column_sum = int(per_column.ravel().astype(np.int64) @ np.arange(x, x + width, dtype=np.int64))
+        self.xc = column_sum / self.count
         self.diag = float(np.hypot(self.h, self.w))
+
+    def pixels(self, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+        """(x, y) float64 of the garment pixels in rows [r0, r1) and columns [c0, c1) (clipped to the
+        image), in row-major order."""
+        r0, r1 = max(0, rows[0]), min(self.fg.shape[0], rows[1])
+        c0, c1 = max(0, cols[0]), min(self.fg.shape[1], cols[1])
+        if r0 >= r1 or c0 >= c1:
+            return np.zeros((0, 2), np.float64)
+        found = cv2.findNonZero(np.ascontiguousarray(self.fg[r0:r1, c0:c1]).view(np.uint8))
+        if found is None:
+            return np.zeros((0, 2), np.float64)
+        return found.reshape(-1, 2).astype(np.float64) + (c0, r0)
 
     def run(self, y: float) -> tuple[float, float] | None:
         """(left, right) columns of the run in row y containing (or nearest) the centre column."""
@@ -115,15 +131,14 @@ class _Shape:
 
 
 def _sleeves(shape: _Shape, left: float, right: float) -> dict[int, np.ndarray]:
-    """Pixels (x, y) outside the body columns on each side (+1: image right = person's left), upper half."""
-    ys, xs = shape.ys, shape.xs
+    """Pixels (x, y) outside the body columns on each side (+1: image right = person's left), upper half:
+    rows y <= y0 + 0.85 h, columns x > right + margin or x < left - margin (as whole pixel ranges)."""
     margin = 0.03 * shape.w
-    upper = ys <= shape.y0 + 0.85 * shape.h
-    out = {}
-    for side, outside in ((1, xs > right + margin), (-1, xs < left - margin)):
-        keep = upper & outside
-        out[side] = np.stack([xs[keep], ys[keep]], axis=1).astype(np.float64)
-    return out
+    rows = (0, math.floor(shape.y0 + 0.85 * shape.h) + 1)
+    return {
+        1: shape.pixels(rows, (math.floor(right + margin) + 1, shape.fg.shape[1])),
+        -1: shape.pixels(rows, (0, math.ceil(left - margin))),
+    }
 
 
 def _upper_points(shape: _Shape, hem: float) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +148,7 @@ def _upper_points(shape: _Shape, hem: float) -> tuple[np.ndarray, np.ndarray]:
     xc = (left + right) / 2
     neck = (xc, shape.top(xc) + 0.035 * shape.h)
     sleeves = _sleeves(shape, left, right)
-    area = len(shape.xs)
+    area = shape.count
     points: dict[str, tuple[float, float]] = {"neck": neck}
     conf: dict[str, float] = {"neck": 1.0, "left_shoulder": 1.0, "right_shoulder": 1.0}
     for side, name in ((1, "left"), (-1, "right")):

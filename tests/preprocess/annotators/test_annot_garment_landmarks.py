@@ -20,6 +20,8 @@ from preprocess.annotators.garment_landmark_net import (
 from preprocess.annotators.garment_landmarks import (
     LANDMARK_SETS,
     GeometricLandmarkAnnotator,
+    _Shape,
+    _sleeves,
     bbox_diagonal,
     geometric_landmarks,
     pck,
@@ -99,3 +101,30 @@ def test_heatmap_net_trains_beats_untrained_and_round_trips(upper_set: Path, tmp
     )
     with pytest.raises(FileNotFoundError, match="model.safetensors"):
         load_landmark_net(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shape_and_sleeve_pixels_equal_those_listed_from_every_foreground_pixel(seed):
+    """`_Shape` and `_sleeves` read boxes, column sums and sub-rectangles of the mask; written out over the
+    list of every foreground pixel (what they replace) they must give the same numbers and pixels, in order."""
+    rng = np.random.default_rng(seed)
+    for _ in range(30):
+        h, w = (int(v) for v in rng.integers(40, 300, 2))
+        mask = np.zeros((h, w), np.uint8)
+        for _ in range(int(rng.integers(1, 5))):
+            y, x = int(rng.integers(-10, h)), int(rng.integers(-10, w))
+            mask[max(0, y) : y + int(rng.integers(3, 120)), max(0, x) : x + int(rng.integers(3, 120))] = 255
+        ys, xs = np.nonzero(mask)
+        if len(xs) < 20:
+            continue
+        shape = _Shape(mask)
+        assert (shape.x0, shape.x1, shape.y0, shape.y1) == (xs.min(), xs.max(), ys.min(), ys.max())
+        assert shape.xc == xs.mean() and shape.count == len(xs)
+        left, right = sorted(float(v) for v in rng.uniform(shape.x0, shape.x1, 2))
+        margin = 0.03 * shape.w
+        upper = ys <= shape.y0 + 0.85 * shape.h
+        sleeves = _sleeves(shape, left, right)
+        for side, outside in ((1, xs > right + margin), (-1, xs < left - margin)):
+            keep = upper & outside
+            expected = np.stack([xs[keep], ys[keep]], axis=1).astype(np.float64)
+            assert np.array_equal(sleeves[side], expected.reshape(-1, 2)), (side, left, right)
