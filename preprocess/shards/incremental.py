@@ -481,24 +481,30 @@ class _ShardContents:
         """Write the shard (temp file, then rename), close the old file; returns the shard's info and each
         sample's payload bytes. Meant for a worker thread: hashing, writing and fsync release the GIL."""
         payloads: dict[str, int] = {}
+        old = memoryview(self._map) if self._map is not None else None  # hashed and written uncopied
         try:
             with ShardWriter(folder, name) as writer:
                 for key in sorted(self.samples):
                     item = self.samples[key]
                     if isinstance(item, SampleBlocks):
-                        assert self._map is not None
-                        payloads[key] = writer.add_blocks(key, self._map[item.start : item.end], item.payload)
+                        assert old is not None
+                        payloads[key] = writer.add_blocks(key, old[item.start : item.end], item.payload)
                     else:
                         payloads[key] = writer.add(key, item)
                 info = writer.close()
         finally:
+            if old is not None:
+                old.release()
             self.close()
         return info, payloads
 
     def close(self) -> None:
         """Release the old shard file (the new one may already have replaced its name)."""
         if self._map is not None:
-            self._map.close()
+            try:
+                self._map.close()
+            except BufferError:  # a failed write's traceback still holds a view of it: unmapped when freed
+                pass
             self._map = None
         if self._file is not None:
             self._file.close()

@@ -157,7 +157,7 @@ class ShardWriter:
         self.bytes += size
         return size
 
-    def add_blocks(self, key: str, blocks: bytes, payload: int) -> int:
+    def add_blocks(self, key: str, blocks: bytes | memoryview, payload: int) -> int:
         """Append one sample as the tar blocks `add` wrote for it into another shard (`sample_blocks` says
         where they lie; their headers were checked there); `payload` is its member data bytes, returned."""
         if not is_valid_sample_id(key):
