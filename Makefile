@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test ui lint bench-ingest bench-autoarm-gpu clean-home
+.PHONY: demo test ui lint bench-ingest bench-shards bench-annotator-quality bench-autoarm-gpu clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ lint: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest.run
+
+# Shard build throughput against decode + re-encode, no-change and 1 % change re-runs (about 6 min).
+bench-shards: $(STAMP)
+	$(BIN)/python -m benchmarks.shards.run
+
+# The full annotator quality table (about 20 min on 2 cores; a killed run resumes at its section).
+bench-annotator-quality: $(STAMP)
+	$(BIN)/python -m benchmarks.annotator_quality.run
 
 # Auto-ARM paper preset on CUDA (images/s, peak memory, 1 vs 2 workers); exits 2 without CUDA.
 bench-autoarm-gpu: $(STAMP)
