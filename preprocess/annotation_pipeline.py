@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -243,14 +244,23 @@ def _person_side(
     outputs: Mapping[str, Any], members: Members, sizes: Mapping[str, int], person: Any, memo: PersonSideMemo
 ) -> PersonSide:
     """What a memo keeps of an annotated row: its person-side values and their members, with `person.jpg`."""
-    values = {name: outputs[name] for name in memo.fields if name in outputs}
+    values = {name: _read_only(outputs[name]) for name in memo.fields if name in outputs}
     names = [MEMBERS[name] for name in [*values, "person"] if name in MEMBERS]
     return PersonSide(
         values=values,
         members={name: members[name] for name in names if name in members},
         sizes={key: sizes[key] for key in _SIZE_KEYS["person"] if key in sizes},
-        person=person,
+        person=_read_only(person),
     )
+
+
+def _read_only(value: Any) -> Any:
+    """A read-only view of an array (a later row's annotator that wrote into a kept field would fail loudly
+    instead of changing what the memo hands out); other values as they are."""
+    if isinstance(value, np.ndarray):
+        value = value.view()
+        value.setflags(write=False)
+    return value
 
 
 def _pixels_read(row: Mapping[str, Any], annotators: list[Annotator]) -> set[str]:
