@@ -48,8 +48,7 @@ from preprocess.images import BadImageError, check_image, decode_image
 from preprocess.person_side_memo import PersonSide, PersonSideMemo
 from preprocess.samples import QuarantineRow
 from preprocess.shards.codec import MEMBERS, SampleEncodingError, encode_sample, source_jpeg
-from preprocess.shards.incremental import ShardBuildResult, build_shards, plan_build
-from preprocess.shards.index import load_state
+from preprocess.shards.incremental import AnnotateFn, BuildPlan, ShardBuildResult, build_shards
 from preprocess.videos import BadVideoError, read_frames
 
 Members = dict[str, bytes]
@@ -419,7 +418,7 @@ class _RayDataAnnotations:
     `from_items` makes one block per batch of rows (each row as JSON), `map_batches` runs `AnnotateBatch` on
     an actor pool (`plan_annotation_pool`) and the result blocks stream back in the order of `rows`
     (`preserve_order`). A background thread fetches the next result block while the builder writes tars,
-    and starts the pipeline at once, so the actors start while the builder reads its old state. The
+    and starts the pipeline at once, so the actors start while the builder sets up its first shards. The
     builder asks for rows in its own order; a request for a row further ahead buffers what comes before.
     """
 
@@ -572,34 +571,37 @@ def build_dataset_shards(
     def annotate_here(batch: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
         return [annotate_row(row, root, annotators, memo) for row in batch]
 
-    annotate: Callable = annotate_here
-    engine = "in_process"
-    streamed: _RayDataAnnotations | _AnnotationsAhead | None = None
-    if use_ray:
-        entries, _ = load_state(Path(out_dir)) if Path(out_dir).exists() else ([], {})
-        plan = plan_build(entries, rows, versions)
-        todo = sorted([p.row for p in plan.changed + plan.new], key=lambda r: r["sample_id"])
+    chosen: dict[str, Any] = {"engine": "in_process", "streamed": None}
+
+    def start_annotation(plan: BuildPlan) -> AnnotateFn | None:
+        """Under the build's lock, once it has planned: send the rows to annotate to Ray Data, or to two
+        threads for a small update, before the builder starts rewriting shards."""
+        if not use_ray:
+            return None
+        todo = sorted([p.row for p in plan.changed + plan.new if p.row], key=lambda r: r["sample_id"])
         if len(todo) > (0 if config.runs_networks else local_max_rows):
-            annotate = streamed = _RayDataAnnotations(todo, root, config, ray_batch_size)
-            engine = "ray_data"
+            chosen.update(engine="ray_data", streamed=_RayDataAnnotations(todo, root, config, ray_batch_size))
         elif todo:
-            annotate = streamed = _AnnotationsAhead(todo, root, annotators)
-            engine = "threads"
+            chosen.update(engine="threads", streamed=_AnnotationsAhead(todo, root, annotators))
+        return chosen["streamed"]
+
     try:
         result = build_shards(
             out_dir,
             rows,
-            annotate,
+            annotate_here,
             versions,
             samples_per_shard=samples_per_shard,
             batch_size=batch_size,
             progress=progress,
+            prepare=start_annotation,
         )
     finally:
-        if streamed is not None:
-            streamed.close()
+        if chosen["streamed"] is not None:
+            chosen["streamed"].close()
+    streamed = chosen["streamed"]
     return DatasetShardBuild(
         **{f.name: getattr(result, f.name) for f in fields(result)},
-        annotation_engine=engine if result.annotated else "none",
+        annotation_engine=chosen["engine"] if result.annotated else "none",
         annotation_actors=len(streamed.workers) if isinstance(streamed, _RayDataAnnotations) else 0,
     )

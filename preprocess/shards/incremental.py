@@ -158,14 +158,17 @@ def build_shards(
     max_shard_bytes: int | None = None,
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
+    prepare: Callable[[BuildPlan], AnnotateFn | None] | None = None,
 ) -> ShardBuildResult:
     """Bring the shards under `out_dir` up to date with the manifest `rows` (see the module docstring).
 
     `annotate(rows)` is called, in batches of `batch_size`, only for changed and new samples and returns per
     row either the encoded members (`codec.encode_sample`; `meta.json` is written here from the row, the
     annotator versions and the fields_hash, merged over any meta.json the callback returns) or a
-    `QuarantineRow`. `max_shard_bytes` (member payload) closes a filling shard early. Not safe to run twice
-    at once on one folder: a lock refuses the second build.
+    `QuarantineRow`. `max_shard_bytes` (member payload) closes a filling shard early. `prepare(plan)`, when
+    given, is called under the lock once the build is planned, before anything is annotated; an annotate
+    function it returns replaces `annotate` (so the caller can start annotating exactly the planned rows).
+    Not safe to run twice at once on one folder: a lock refuses the second build.
     """
     if samples_per_shard < 1:
         raise ValueError(f"samples_per_shard must be at least 1, got {samples_per_shard}")
@@ -178,6 +181,8 @@ def build_shards(
         clean_temp_files(folder)
         entries, records = load_state(folder)
         plan = plan_build(entries, table_rows, annotator_versions)
+        if prepare is not None:
+            annotate = prepare(plan) or annotate
         build = _Build(
             folder, plan, records, annotate, samples_per_shard, max_shard_bytes, batch_size, progress
         )
