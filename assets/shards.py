@@ -122,6 +122,8 @@ def dataset_shards(
         "shards_written": len(result.shards_written),
         "shards_kept": len(result.shards_kept),
         "annotated": result.annotated,
+        "annotation_engine": result.annotation_engine,  # ray_data, threads, in_process or none
+        "annotation_actors": result.annotation_actors,
         "seconds": float(result.seconds),
         "dataset_version": result.dataset_version,
         "annotators": dg.MetadataValue.json(built.get("annotators", {})),

@@ -159,7 +159,7 @@ def materialize_dataset(
     """Ingest, annotate, shard and curate one registered dataset through Dagster (`build_job`).
 
     Returns the manifest's summary plus `quarantined` (manifest + annotation), `shards`, `annotated`,
-    `hqft_selected` and `seconds` (wall time of the run). Raises ManifestRunError naming the dataset and
+    `annotation_engine` (ray_data, threads, in_process or none), `hqft_selected` and `seconds` (wall time of the run). Raises ManifestRunError naming the dataset and
     the failed step or check when the run does not succeed.
     """
     run_config = console_logging(console_log_level)
@@ -181,6 +181,7 @@ def materialize_dataset(
         "shards": shards["shards"],
         "shards_written": shards["shards_written"],
         "annotated": shards["annotated"],
+        "annotation_engine": shards["annotation_engine"],
         "shard_dir": shards["shard_dir"],
         "hqft_selected": curated["selected"],
         "hqft_kept": curated["kept"],

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from assets.curation import HQFT_FILE
 from assets.shards import PREVIEW_FILE
 from orchestration.runs import ManifestRunError, materialize_dataset
+from preprocess.annotation_pipeline import LOCAL_MAX_ROWS
 from preprocess.dataset_registry import DatasetRegistry
 from preprocess.synthetic import generate_dataset
 from quality.manifest_checks import MANIFEST_CHECKS
@@ -89,7 +90,10 @@ def test_build_job_end_to_end(ray_local, vton_home, ephemeral_instance, layout, 
     assert (present["value"] == 1.0).all() and (present["annotator"] == "provided").all()
 
     again = materialize_dataset(f"e2e_{layout}", instance=ephemeral_instance, hqft_fraction=0.5)
+    small = summary["annotated"] <= LOCAL_MAX_ROWS  # a small build is annotated in threads, not on Ray Data
+    assert summary["annotation_engine"] == ("threads" if small else "ray_data")
     assert again["annotated"] == 0 and again["samples"] == summary["samples"]
+    assert again["annotation_engine"] == "none"
     assert again["hqft_selected"] == round(0.5 * len(hqft))
 
 
