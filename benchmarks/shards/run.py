@@ -8,12 +8,14 @@ process pool as large as the Ray Data actor pool. The shard build reads the same
 maps and the DensePose image, and only checks person and garment (`preprocess.images.check_image`: every
 byte decoded, JPEGs at 1/8 scale), as it keeps their source JPEG bytes instead of re-encoding them and no
 annotator of this chain reads their pixels; it runs the annotator chain (label mapping, DensePose colour
-inversion, garment landmarks, skeleton, agnostic mask), encodes five PNG members, and adds Ray Data
-scheduling (`map_batches` on an actor pool) and the tar writes. Then the incremental figures (medians of `--repeats` runs): a no-change re-run, and a 1 % change (person files of 1 % of the
-samples rewritten with slightly different pixels, the manifest rebuilt, the shards rebuilt), each as a
-share of the full build (goals: ratio >= 0.7, both re-runs <= 5 %). Such a small change is annotated
-in-process (`LOCAL_MAX_ROWS`); restoring the files is timed as a second 1 % change with the rows forced
-onto the Ray Data actor pool, to show what the pipeline's start costs. `profile_rows` times the build's stages.
+inversion, garment landmarks, skeleton, agnostic mask; a person met twice, as VITON-HD's paired and
+unpaired test rows list it, is annotated once), encodes five PNG members, and adds Ray Data scheduling
+(`map_batches` on an actor pool) and the tar writes. Then the incremental figures (medians of `--repeats`
+runs): a no-change re-run, and a 1 % change (person files of 1 % of the samples rewritten with slightly
+different pixels, the manifest rebuilt, the shards rebuilt), each as a share of the full build (goals:
+ratio >= 0.7, both re-runs <= 5 %). Such a small change is annotated in-process (`LOCAL_MAX_ROWS`);
+restoring the files is timed as a second 1 % change with the rows forced onto the Ray Data actor pool, to
+show what the pipeline's start costs. `profile_rows` times the build's stages.
 
 The machine's speed drifts by some 10 % from minute to minute, so each repeat times the baseline and then
 the build right after it, and the ratio reported is the median of the per-repeat ratios.
