@@ -28,7 +28,7 @@ import os
 import struct
 import warnings
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -498,8 +498,10 @@ def _quiet_ordered_context() -> Any:
 class _AnnotationsAhead:
     """The annotate callback of a small update annotated in this process: two background threads work
     through the rows in order while the shard builder rewrites the shards that hold them, so annotating
-    overlaps reading, hashing and writing tars (numpy, OpenCV and file I/O release the GIL). OpenCV runs
-    single-threaded until `close` (its own pool would crowd out the builder's thread)."""
+    overlaps reading, hashing and writing tars (numpy, OpenCV and file I/O release the GIL). Consecutive
+    rows of one person (paired and unpaired test rows) go to one thread with a memo, so that person is
+    annotated once. OpenCV runs single-threaded until `close` (its own pool would crowd out the builder's
+    thread)."""
 
     def __init__(self, rows: list[dict[str, Any]], root: Path, annotators: list[Annotator]) -> None:
         import cv2
@@ -508,15 +510,22 @@ class _AnnotationsAhead:
         self._opencv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="annotate")
-        self._futures = {
-            row["sample_id"]: self._pool.submit(annotate_row, row, root, annotators) for row in rows
-        }
+        self._futures: dict[str, tuple[Future[list[Members | QuarantineRow]], int]] = {}
+        for group in _same_person_runs(rows):
+            future = self._pool.submit(self._annotate_group, group)
+            self._futures.update((row["sample_id"], (future, i)) for i, row in enumerate(group))
+
+    def _annotate_group(self, rows: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
+        memo = PersonSideMemo(self._annotators, size=1) if len(rows) > 1 else None
+        return [annotate_row(row, self._root, self._annotators, memo) for row in rows]
 
     def __call__(self, rows: list[dict[str, Any]]) -> list[Members | QuarantineRow]:
         out = []
         for row in rows:
-            future = self._futures.pop(row["sample_id"], None)
-            out.append(future.result() if future else annotate_row(row, self._root, self._annotators))
+            found = self._futures.pop(row["sample_id"], None)
+            out.append(
+                found[0].result()[found[1]] if found else annotate_row(row, self._root, self._annotators)
+            )
         return out
 
     def close(self) -> None:
@@ -525,6 +534,17 @@ class _AnnotationsAhead:
 
         self._pool.shutdown(cancel_futures=True)
         cv2.setNumThreads(self._opencv_threads)
+
+
+def _same_person_runs(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The rows cut into runs of consecutive rows with the same person image (most runs are one row)."""
+    runs: list[list[dict[str, Any]]] = []
+    for row in rows:
+        if runs and row.get("person_path") and runs[-1][-1].get("person_path") == row.get("person_path"):
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
 
 
 @dataclass

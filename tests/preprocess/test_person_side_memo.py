@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import preprocess.annotation_pipeline as pipeline
 from preprocess.annotation_pipeline import PipelineConfig, annotate_row, build_dataset_shards, make_annotators
 from preprocess.manifest import build_manifest
 from preprocess.person_side_memo import PersonSideMemo, person_side_fields
@@ -125,3 +126,18 @@ def test_in_process_build_with_the_memo_writes_what_row_by_row_annotation_gives(
         for name, data in members.items():
             if name != "meta.json":  # the builder adds versions and hashes to meta.json
                 assert stored[name] == data, (row["sample_id"], name)
+
+
+def test_a_small_update_annotates_each_person_once_in_its_threads(shared):
+    root, _, rows = shared
+    annotators = make_annotators(PipelineConfig())
+    runs = pipeline._same_person_runs(rows)
+    assert [row for run in runs for row in run] == rows
+    assert len(rows) - len(runs) == _repeats(rows)  # the rows sharing a person sit next to each other
+    assert all(len({row["person_path"] for row in run}) == 1 for run in runs)
+    ahead = pipeline._AnnotationsAhead(rows, root, annotators)
+    try:
+        got = ahead(rows[:5]) + ahead(rows[5:])
+    finally:
+        ahead.close()
+    assert got == [annotate_row(row, root, annotators) for row in rows]
