@@ -4,6 +4,7 @@ more epochs, a worker killed mid-run, two ranks fed from one shard, early stoppi
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -127,6 +128,20 @@ def test_relaunch_with_more_epochs_continues_from_the_checkpoint(runs, shards):
     assert again.final_checkpoint == more.final_checkpoint and again.steps == 18  # finished: nothing to do
     with pytest.raises(ValueError, match=r"other settings \(lr differ"):
         train(NAME, TinyCopyConfig.preset("tiny", epochs=4, lr=0.1), [shards], a.run_dir, progress=False)
+
+
+def test_resume_false_starts_the_folder_over_with_new_settings(runs, shards, tmp_path):
+    run_dir = tmp_path / "copy"
+    shutil.copytree(runs["a"].run_dir, run_dir)
+    before = list_checkpoints(run_dir)
+    assert before, "the copied run has checkpoints"
+    other = TinyCopyConfig.preset("tiny", epochs=1, lr=0.1)  # settings the old run would refuse to resume
+    fresh = train(NAME, other, [shards], run_dir, resume=False, progress=False)
+    assert fresh.resumed_from is None and (fresh.steps, fresh.epochs_run) == (6, 1)
+    assert [r["epoch"] for r in fresh.history] == [1]  # the old metrics.jsonl is gone
+    assert read_state(fresh.final_checkpoint).resumed_steps == []
+    assert all(not path.exists() for path in before if path not in list_checkpoints(run_dir))
+    assert json.loads((fresh.final_checkpoint / "config.json").read_text())["config"]["lr"] == 0.1
 
 
 def test_two_workers_share_one_shard_then_stop_early_and_prune(tmp_path, ray_local):
