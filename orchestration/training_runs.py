@@ -50,21 +50,17 @@ def train_family(
         config["epochs"] = epochs
     if max_steps is not None:
         config["max_steps"] = max_steps
-    asset = CHECKPOINT_ASSETS[family]
-    run_config = console_logging(console_log_level) | {"ops": {asset.op.name: {"config": config}}}
-    started = time.perf_counter()
-    result = run_dataset_job(
+    return _run_family_job(
         FAMILY_JOBS[family].train.name,
+        CHECKPOINT_ASSETS[family],
+        config,
         dataset,
         instance,
-        run_config,
-        f"vton train {family}",
+        console_log_level,
+        command=f"vton train {family}",
         action=f"training {family} on",
         retry="train",
-        error=TrainingRunError,
     )
-    summary = run_metadata(result, asset.op.name)
-    return summary | {"seconds": round(time.perf_counter() - started, 3), "run_id": result.run_id}
 
 
 def predict_family(
@@ -85,17 +81,37 @@ def predict_family(
     config: dict[str, Any] = {"device": device}
     if model_version is not None:
         config["model_version"] = model_version
+    return _run_family_job(
+        FAMILY_JOBS[family].predict.name,
+        asset,
+        config,
+        dataset,
+        instance,
+        console_log_level,
+        command=f"vton predict {family}",
+        action=f"predicting {family} on",
+        retry="predict",
+    )
+
+
+def _run_family_job(
+    job: str,
+    asset: Any,
+    config: dict[str, Any],
+    dataset: str,
+    instance: DagsterInstance | None,
+    console_log_level: str,
+    *,
+    command: str,
+    action: str,
+    retry: str,
+) -> dict[str, Any]:
+    """Run a family job on one dataset with `config` for `asset`'s op; the asset's plain metadata plus
+    `seconds` and `run_id`, or TrainingRunError naming the failed step."""
     run_config = console_logging(console_log_level) | {"ops": {asset.op.name: {"config": config}}}
     started = time.perf_counter()
     result = run_dataset_job(
-        FAMILY_JOBS[family].predict.name,
-        dataset,
-        instance,
-        run_config,
-        f"vton predict {family}",
-        action=f"predicting {family} on",
-        retry="predict",
-        error=TrainingRunError,
+        job, dataset, instance, run_config, command, action=action, retry=retry, error=TrainingRunError
     )
     summary = run_metadata(result, asset.op.name)
     return summary | {"seconds": round(time.perf_counter() - started, 3), "run_id": result.run_id}

@@ -4,10 +4,9 @@ rough_mask baseline join nothing, as for every other model; the report shows a m
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pytest
+from fixtures.evaluation_data import write_eval_run
 from PIL import Image
 
 from assets.predictions import grid_rows
@@ -18,18 +17,7 @@ from warehouse.writer import write_rows
 
 
 def _mask_run(run_id: str, model: str, dataset: str, benchmark: str | None, iou: float, day: int) -> None:
-    write_rows(
-        "eval_runs",
-        [
-            {
-                "run_id": run_id,
-                "model": model,
-                "dataset": dataset,
-                "benchmark": benchmark,
-                "started_at": datetime(2026, 3, day, tzinfo=UTC),
-            }
-        ],
-    )
+    write_eval_run(run_id, model, dataset, benchmark, day)
     write_rows(
         "eval_metrics",
         [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from fixtures.evaluation_data import write_eval_run
 
 from warehouse.query import leaderboard, run_query, worst_samples
 from warehouse.views import DERIVED_VIEWS, connect
@@ -18,18 +19,7 @@ def _day(d: int) -> datetime:
 def _run(
     run_id: str, model: str, day: int, dataset: str = "demo_vitonhd", benchmark: str | None = None
 ) -> None:
-    write_rows(
-        "eval_runs",
-        [
-            {
-                "run_id": run_id,
-                "model": model,
-                "dataset": dataset,
-                "benchmark": benchmark,
-                "started_at": _day(day),
-            }
-        ],
-    )
+    write_eval_run(run_id, model, dataset, benchmark, day)
 
 
 def _metrics(
