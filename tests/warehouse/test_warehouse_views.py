@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from fixtures.evaluation_data import write_eval_run
 
 from warehouse.query import leaderboard, run_query, worst_samples
 from warehouse.views import DERIVED_VIEWS, connect
 from warehouse.writer import write_rows
-
-
-def _day(d: int) -> datetime:
-    return datetime(2026, 3, d, tzinfo=UTC)
 
 
 def _run(
